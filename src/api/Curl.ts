@@ -1,0 +1,96 @@
+import { asyncScheduler, type Observable } from 'rxjs';
+import { Engine } from '../core/Engine.js';
+import type { MultiDriver } from '../core/MultiDriver.js';
+import type {
+  CurlOptions,
+  CurlRequest,
+  CurlResponse,
+  CurlStats,
+  DownloadEvent,
+  TransferEvent,
+  TransferResult,
+} from '../core/types.js';
+import { loadLibcurl } from '../native/libcurl.js';
+import { NativeDriver } from '../native/NativeDriver.js';
+import { type LibcurlVersion, libcurlVersion } from '../native/version.js';
+import { toResponse } from '../operators/toResponse.js';
+import { downloadTo } from './downloadTo.js';
+import { normalizeRequest, type RequestContext } from './normalizeRequest.js';
+
+/** request() buffers the body in memory, so unless told otherwise it refuses bodies above this. */
+export const DEFAULT_REQUEST_MAX_BODY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A transfer scheduler: one libcurl multi handle and the reactive engine that drives it.
+ * Every method returns a cold Observable; subscribing starts a transfer, unsubscribing cancels it.
+ */
+export class Curl implements AsyncDisposable {
+  /** The loaded libcurl: version, TLS library, protocols and features. */
+  static get version(): LibcurlVersion {
+    return libcurlVersion(loadLibcurl());
+  }
+
+  /** Every transfer libcurl reports done, success or failure, in completion order. Hot. */
+  readonly results$: Observable<TransferResult>;
+  /** running_handles after each action. Hot; replays the latest value. */
+  readonly running$: Observable<number>;
+
+  private readonly engine: Engine;
+  private readonly context: RequestContext;
+  private readonly bufferedContext: RequestContext;
+
+  /** `driver` replaces libcurl: rxcurl/testing passes its scripted driver here. */
+  constructor(options: CurlOptions = {}, driver?: MultiDriver) {
+    checkOptions(options);
+    this.engine = new Engine(driver ?? new NativeDriver(options), options.scheduler ?? asyncScheduler);
+    this.context = { defaults: options.defaults, multiplex: options.multiplex !== false };
+    this.bufferedContext = { ...this.context, maxBodyBytes: DEFAULT_REQUEST_MAX_BODY_BYTES };
+    this.results$ = this.engine.results$.asObservable();
+    this.running$ = this.engine.running$.asObservable();
+  }
+
+  /** One transfer as events: `response`, `data`…, `progress`…, then `done`. */
+  transfer(request: CurlRequest | string): Observable<TransferEvent> {
+    return this.engine.transfer(() => normalizeRequest(request, this.context));
+  }
+
+  /** One transfer with its body buffered: emits one CurlResponse, then completes. */
+  request(request: CurlRequest | string): Observable<CurlResponse> {
+    return this.engine.transfer(() => normalizeRequest(request, this.bufferedContext)).pipe(toResponse());
+  }
+
+  /**
+   * Streams the body to a temporary file beside `path` and renames it on success only. A libcurl
+   * error or a status >= 400 fails it; the temporary file is removed before the error is delivered.
+   */
+  download(request: CurlRequest | string, path: string): Observable<DownloadEvent> {
+    return downloadTo(this, request, path);
+  }
+
+  stats(): CurlStats {
+    return this.engine.stats();
+  }
+
+  /** Calls the deprecated curl_multi_socket_all: libcurl re-checks every socket. Diagnostic only. */
+  recheckAll(): void {
+    this.engine.recheckAll();
+  }
+
+  /** Cancels what is in flight (CurlError 'ABORTED'), completes results$ and running$, frees the multi. */
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function checkOptions(options: CurlOptions): void {
+  for (const key of ['maxTotalConnections', 'maxHostConnections', 'maxConcurrentStreams'] as const) {
+    const value = options[key];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
+      throw new TypeError(`Curl option ${key} must be an integer >= 0, got ${String(value)}`);
+    }
+  }
+}

@@ -1,0 +1,282 @@
+import { Readable } from 'node:stream';
+import { from, isObservable, type Observable } from 'rxjs';
+import type { NormalizedBody, NormalizedRequest } from '../core/NormalizedRequest.js';
+import type { CurlRequest, HttpVersion } from '../core/types.js';
+import { CurlError } from '../errors/CurlError.js';
+
+/** How the Curl that runs a request shapes it. */
+export interface RequestContext {
+  defaults: Partial<CurlRequest> | undefined;
+  multiplex: boolean;
+  /** A default for maxBodyBytes when the request has none (request() buffers, so it sets one). */
+  maxBodyBytes?: number;
+}
+
+const FIELDS = new Set<string>([
+  'url',
+  'method',
+  'headers',
+  'body',
+  'json',
+  'timeoutMs',
+  'connectTimeoutMs',
+  'followRedirects',
+  'maxRedirects',
+  'decompress',
+  'httpVersion',
+  'tls',
+  'proxy',
+  'auth',
+  'protocols',
+  'progress',
+  'userAgent',
+  'lowSpeed',
+  'maxBodyBytes',
+  'resume',
+  'signal',
+  'curlOptions',
+]);
+const HTTP_VERSIONS = new Set<string>(['1.0', '1.1', '2', '2-prior-knowledge', '3']);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// CR, LF and NUL would split or end a header line; other control characters have no place either.
+const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
+const FORBIDDEN_IN_URL = /[\0-\x20\x7f]/;
+const SCHEME = /^[a-z][a-z0-9+.-]*$/;
+const DEFAULT_PROTOCOLS = 'http,https';
+
+/**
+ * Validates a request and applies defaults. Throws a CurlError with code INVALID_INPUT that names
+ * the field; the engine turns that into an error on the transfer's Observable.
+ */
+export function normalizeRequest(input: CurlRequest | string, context: RequestContext): NormalizedRequest {
+  const given = typeof input === 'string' ? { url: input } : input;
+  if (given === null || typeof given !== 'object') {
+    throw CurlError.invalidInput(
+      'request',
+      `must be a URL string or an object with a url, got ${describe(given)}`,
+    );
+  }
+  const req: CurlRequest = context.defaults ? mergeDefaults(context.defaults, given) : given;
+  const url = checkUrl(req.url);
+  const bad = (field: string, problem: string) => CurlError.invalidInput(field, problem, url);
+
+  for (const key of Object.keys(req)) {
+    if (!FIELDS.has(key)) throw bad(key, 'is not a request field');
+  }
+
+  const headers = normalizeHeaders(req.headers, bad);
+  if (req.body !== undefined && req.json !== undefined) throw bad('body', 'and json cannot both be given');
+  let body: NormalizedBody | undefined;
+  if (req.json !== undefined) {
+    const text = JSON.stringify(req.json);
+    if (text === undefined) throw bad('json', 'cannot be serialised as JSON');
+    body = { kind: 'bytes', bytes: Buffer.from(text) };
+    addDefaultHeader(headers, 'Content-Type', 'application/json');
+  } else if (req.body !== undefined) {
+    body = normalizeBody(req.body, headers, bad);
+  }
+
+  let method = req.method ?? (body ? 'POST' : 'GET');
+  if (typeof method !== 'string' || !TOKEN.test(method))
+    throw bad('method', `must be an HTTP token, got ${describe(method)}`);
+  method = method.toUpperCase();
+
+  const protocols = req.protocols === undefined ? DEFAULT_PROTOCOLS : normalizeProtocols(req.protocols, bad);
+  const httpVersion = req.httpVersion;
+  if (httpVersion !== undefined && !HTTP_VERSIONS.has(httpVersion)) {
+    throw bad('httpVersion', `must be one of ${[...HTTP_VERSIONS].join(', ')}, got ${describe(httpVersion)}`);
+  }
+  const signal = req.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw bad('signal', 'must be an AbortSignal');
+
+  return {
+    url,
+    method,
+    headers,
+    body,
+    timeoutMs: optionalCount(req.timeoutMs, 'timeoutMs', bad),
+    connectTimeoutMs: optionalCount(req.connectTimeoutMs, 'connectTimeoutMs', bad),
+    followRedirects: optionalBoolean(req.followRedirects, 'followRedirects', true, bad),
+    maxRedirects: optionalCount(req.maxRedirects, 'maxRedirects', bad) ?? 10,
+    decompress: optionalBoolean(req.decompress, 'decompress', true, bad),
+    httpVersion: httpVersion as HttpVersion | undefined,
+    protocols,
+    userAgent: optionalText(req.userAgent, 'userAgent', bad),
+    tls: normalizeTls(req.tls, bad),
+    proxy: optionalText(req.proxy, 'proxy', bad),
+    auth: normalizeAuth(req.auth, bad),
+    progress: optionalBoolean(req.progress, 'progress', false, bad),
+    lowSpeed: normalizeLowSpeed(req.lowSpeed, bad),
+    maxBodyBytes: optionalCount(req.maxBodyBytes, 'maxBodyBytes', bad) ?? context.maxBodyBytes,
+    pipeWait:
+      context.multiplex &&
+      (url.startsWith('https:') || (httpVersion !== undefined && httpVersion[0] !== '1')),
+    signal,
+    curlOptions: normalizeCurlOptions(req.curlOptions, bad),
+  };
+}
+
+type Bad = (field: string, problem: string) => CurlError;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
+  return String(value);
+}
+
+function checkUrl(url: unknown): string {
+  if (typeof url !== 'string') throw CurlError.invalidInput('url', `must be a string, got ${describe(url)}`);
+  if (FORBIDDEN_IN_URL.test(url)) {
+    throw CurlError.invalidInput('url', 'must not contain spaces or control characters (CR, LF, NUL)', url);
+  }
+  if (!URL.canParse(url))
+    throw CurlError.invalidInput('url', `is not a valid absolute URL: ${JSON.stringify(url)}`, url);
+  return url;
+}
+
+function mergeDefaults(defaults: Partial<CurlRequest>, req: CurlRequest): CurlRequest {
+  const merged: CurlRequest = { ...defaults, ...req };
+  if (defaults.headers && req.headers) {
+    // Request headers replace default headers of the same name.
+    const own = new Set([...headerPairs(req.headers)].map(([name]) => String(name).toLowerCase()));
+    merged.headers = [
+      ...[...headerPairs(defaults.headers)].filter(([name]) => !own.has(String(name).toLowerCase())),
+      ...headerPairs(req.headers),
+    ];
+  }
+  return merged;
+}
+
+function* headerPairs(headers: NonNullable<CurlRequest['headers']>): Iterable<[string, string]> {
+  if (Symbol.iterator in headers) {
+    yield* headers as Iterable<[string, string]>;
+    return;
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value) yield [name, v];
+    else yield [name, value as string];
+  }
+}
+
+function normalizeHeaders(headers: CurlRequest['headers'], bad: Bad): Array<[string, string]> {
+  if (headers === undefined) return [];
+  if (headers === null || typeof headers !== 'object')
+    throw bad('headers', `must be an object or pairs, got ${describe(headers)}`);
+  const out: Array<[string, string]> = [];
+  for (const pair of headerPairs(headers)) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw bad('headers', 'must be [name, value] pairs');
+    const [name, value] = pair;
+    if (typeof name !== 'string' || !TOKEN.test(name))
+      throw bad('headers', `has an invalid name ${describe(name)}`);
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw bad(`headers.${name}`, `must be a string, got ${describe(value)}`);
+    }
+    const text = String(value);
+    if (FORBIDDEN_IN_VALUE.test(text)) throw bad(`headers.${name}`, 'must not contain CR, LF or NUL');
+    out.push([name, text.trim()]);
+  }
+  return out;
+}
+
+function addDefaultHeader(headers: Array<[string, string]>, name: string, value: string): void {
+  const lower = name.toLowerCase();
+  if (!headers.some(([n]) => n.toLowerCase() === lower)) headers.push([name, value]);
+}
+
+function normalizeBody(body: unknown, headers: Array<[string, string]>, bad: Bad): NormalizedBody {
+  if (typeof body === 'string') return { kind: 'bytes', bytes: Buffer.from(body) };
+  if (body instanceof Uint8Array) return { kind: 'bytes', bytes: body };
+  if (body instanceof URLSearchParams) {
+    addDefaultHeader(headers, 'Content-Type', 'application/x-www-form-urlencoded');
+    return { kind: 'bytes', bytes: Buffer.from(body.toString()) };
+  }
+  if (body instanceof Readable)
+    return { kind: 'stream', source: from(body) as Observable<Uint8Array>, length: undefined };
+  if (isObservable(body))
+    return { kind: 'stream', source: body as Observable<Uint8Array>, length: undefined };
+  throw bad(
+    'body',
+    `must be a string, Uint8Array, URLSearchParams, Readable or Observable, got ${describe(body)}`,
+  );
+}
+
+function normalizeProtocols(protocols: unknown, bad: Bad): string {
+  if (!Array.isArray(protocols) || protocols.length === 0)
+    throw bad('protocols', 'must be a non-empty array of schemes');
+  for (const p of protocols) {
+    if (typeof p !== 'string' || !SCHEME.test(p))
+      throw bad('protocols', `has an invalid scheme ${describe(p)}`);
+  }
+  return protocols.join(',');
+}
+
+function optionalCount(value: unknown, field: string, bad: Bad): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw bad(field, `must be a finite number >= 0, got ${describe(value)}`);
+  }
+  return Math.round(value);
+}
+
+function optionalBoolean(value: unknown, field: string, fallback: boolean, bad: Bad): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw bad(field, `must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+function optionalText(value: unknown, field: string, bad: Bad): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw bad(field, `must be a string, got ${describe(value)}`);
+  if (FORBIDDEN_IN_VALUE.test(value)) throw bad(field, 'must not contain CR, LF or NUL');
+  return value;
+}
+
+function normalizeTls(tls: CurlRequest['tls'], bad: Bad): CurlRequest['tls'] {
+  if (tls === undefined) return undefined;
+  if (tls === null || typeof tls !== 'object') throw bad('tls', `must be an object, got ${describe(tls)}`);
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const v = tls[key];
+    if (v !== undefined && typeof v !== 'string' && !(v instanceof Uint8Array)) {
+      throw bad(`tls.${key}`, 'must be PEM text or bytes');
+    }
+  }
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) optionalText(tls[key], `tls.${key}`, bad);
+  optionalBoolean(tls.insecure, 'tls.insecure', false, bad);
+  return tls;
+}
+
+function normalizeAuth(auth: CurlRequest['auth'], bad: Bad): CurlRequest['auth'] {
+  if (auth === undefined) return undefined;
+  if (auth === null || typeof auth !== 'object') throw bad('auth', 'must be { username, password }');
+  const username = optionalText(auth.username, 'auth.username', bad);
+  const password = optionalText(auth.password, 'auth.password', bad);
+  if (username === undefined || password === undefined) throw bad('auth', 'needs both username and password');
+  return { username, password };
+}
+
+function normalizeLowSpeed(lowSpeed: CurlRequest['lowSpeed'], bad: Bad): CurlRequest['lowSpeed'] {
+  if (lowSpeed === undefined) return undefined;
+  if (lowSpeed === null || typeof lowSpeed !== 'object')
+    throw bad('lowSpeed', 'must be { bytesPerSecond, seconds }');
+  const bytesPerSecond = optionalCount(lowSpeed.bytesPerSecond, 'lowSpeed.bytesPerSecond', bad);
+  const seconds = optionalCount(lowSpeed.seconds, 'lowSpeed.seconds', bad);
+  if (!bytesPerSecond || !seconds) throw bad('lowSpeed', 'needs bytesPerSecond and seconds above 0');
+  return { bytesPerSecond, seconds };
+}
+
+function normalizeCurlOptions(
+  options: CurlRequest['curlOptions'],
+  bad: Bad,
+): Array<[string, string | number | boolean]> {
+  if (options === undefined) return [];
+  if (options === null || typeof options !== 'object') throw bad('curlOptions', 'must be an object');
+  const out: Array<[string, string | number | boolean]> = [];
+  for (const [name, value] of Object.entries(options)) {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw bad(`curlOptions.${name}`, `must be a string, number or boolean, got ${describe(value)}`);
+    }
+    out.push([name.replace(/^CURLOPT_/i, ''), value]);
+  }
+  return out;
+}

@@ -1,0 +1,273 @@
+import {
+  BehaviorSubject,
+  EMPTY,
+  filter,
+  type GroupedObservable,
+  groupBy,
+  map,
+  merge,
+  mergeMap,
+  Observable,
+  type SchedulerLike,
+  Subject,
+  type Subscription,
+  switchMap,
+  takeWhile,
+  timer,
+} from 'rxjs';
+import { CurlError } from '../errors/CurlError.js';
+import { multiCodeName } from '../errors/curlCodeNames.js';
+import type { MultiDriver } from './MultiDriver.js';
+import type { NormalizedRequest } from './NormalizedRequest.js';
+import { nextTurn } from './nextTurn.js';
+import { CURL_POLL_REMOVE, CURL_SOCKET_TIMEOUT } from './socketEvents.js';
+import { TransferJob } from './TransferJob.js';
+import type { CurlStats, TransferEvent, TransferResult } from './types.js';
+
+interface SocketRequest {
+  fd: number;
+  what: number;
+}
+
+// An action is one number, so the action stream allocates nothing per event:
+// fd * 8 + CURL_CSELECT_* bits, or -1 for a timer expiry.
+const TIMEOUT_ACTION = -1;
+const CURLM_ABORTED_BY_CALLBACK = 11;
+const isRemove = (r: SocketRequest) => r.what === CURL_POLL_REMOVE;
+const notRemove = (r: SocketRequest) => r.what !== CURL_POLL_REMOVE;
+const interestOf = (r: SocketRequest) => r.what;
+
+/**
+ * The reactive multi_socket engine. Socket requests become per-fd readiness Observables, timer
+ * requests an expiry Observable; both merge into one action stream, the only caller of
+ * curl_multi_socket_action. After every action it drains curl_multi_info_read into `results$`
+ * and each transfer's own Observable.
+ *
+ * Anything a user does while an action runs (inside a libcurl callback, or in a handler of an
+ * event emitted from one) that would call back into libcurl is deferred to the end of the action.
+ */
+export class Engine {
+  readonly results$ = new Subject<TransferResult>();
+  readonly running$ = new BehaviorSubject<number>(0);
+
+  private readonly jobs = new Map<number, TransferJob>();
+  private nextId = 1;
+  private busy = false;
+  private readonly deferred: Array<() => void> = [];
+  private pipeline: Subscription | undefined;
+  private sockets = 0;
+  private timerArmed = false;
+  private callbackFailure: unknown = undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly driver: MultiDriver,
+    private readonly scheduler: SchedulerLike,
+  ) {
+    this.open();
+  }
+
+  /** A cold Observable of one transfer; `prepare` runs at subscription and may throw a CurlError. */
+  transfer(prepare: () => NormalizedRequest): Observable<TransferEvent> {
+    return new Observable<TransferEvent>((subscriber) => {
+      let request: NormalizedRequest;
+      try {
+        request = prepare();
+      } catch (err) {
+        subscriber.error(err);
+        return;
+      }
+      if (this.closed) {
+        subscriber.error(CurlError.aborted(request.url, 'the Curl is closed'));
+        return;
+      }
+      const { signal } = request;
+      if (signal?.aborted) {
+        subscriber.error(CurlError.aborted(request.url, 'aborted by signal'));
+        return;
+      }
+      const job = new TransferJob(this.nextId++, request, subscriber);
+      this.jobs.set(job.id, job);
+      const onAbort = () => subscriber.error(CurlError.aborted(request.url, 'aborted by signal'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.run(() => this.start(job));
+      return () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!job.active) return;
+        job.active = false;
+        this.jobs.delete(job.id);
+        this.run(() => this.driver.remove(job));
+      };
+    });
+  }
+
+  /** curl_multi_socket_all: libcurl re-checks every socket and transfer. Diagnostic only. */
+  recheckAll(): void {
+    this.run(() => this.turn(TIMEOUT_ACTION, true));
+  }
+
+  stats(): CurlStats {
+    const handles = this.driver.handleCounts();
+    return {
+      transfers: this.jobs.size,
+      easyHandles: handles.attached,
+      pooledHandles: handles.pooled,
+      sockets: this.sockets,
+      timerArmed: this.timerArmed,
+    };
+  }
+
+  /** Cancels what is in flight (ABORTED), completes results$ and running$, releases the multi handle. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) =>
+      this.run(() => {
+        this.shutdown();
+        resolve();
+      }),
+    );
+    return this.closing;
+  }
+
+  private open(): void {
+    const socketRequests = new Subject<SocketRequest>();
+    const timerRequests = new Subject<number>();
+    this.driver.open({
+      socket: (fd, what) => socketRequests.next({ fd, what }),
+      timer: (ms) => {
+        this.timerArmed = ms >= 0;
+        timerRequests.next(ms);
+      },
+      failed: (err) => {
+        this.callbackFailure ??= err;
+      },
+    });
+    // One group per announced fd, ended by CURL_POLL_REMOVE: a REMOVE for an unknown fd, or a
+    // second one, makes a group that ends at once; an fd number that comes back gets a new group.
+    const readiness$ = socketRequests.pipe(
+      groupBy((r) => r.fd, { duration: (group) => group.pipe(filter(isRemove)) }),
+      mergeMap((group) => this.watch(group)),
+    );
+    const expiry$ = timerRequests.pipe(
+      switchMap((ms) => (ms < 0 ? EMPTY : ms === 0 ? nextTurn(this.scheduler) : timer(ms, this.scheduler))),
+      map(() => TIMEOUT_ACTION),
+    );
+    this.pipeline = merge(readiness$, expiry$).subscribe((action) => this.act(action));
+  }
+
+  private watch(group: GroupedObservable<number, SocketRequest>): Observable<number> {
+    const fd = group.key;
+    const interest = group.pipe(takeWhile(notRemove), map(interestOf));
+    return new Observable<number>((subscriber) => {
+      this.sockets++;
+      const watching = this.driver.readiness(fd, interest).subscribe({
+        next: (events) => subscriber.next(fd * 8 + events),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        this.sockets--;
+        watching.unsubscribe();
+      };
+    });
+  }
+
+  private act(action: number): void {
+    if (action === TIMEOUT_ACTION) this.timerArmed = false;
+    if (this.busy) {
+      this.deferred.push(() => this.act(action));
+      return;
+    }
+    this.turn(action, false);
+  }
+
+  /** One action and the info_read drain after it; then whatever users asked for meanwhile. */
+  private turn(action: number, all: boolean): void {
+    this.busy = true;
+    let code: number;
+    try {
+      code = all
+        ? this.driver.socketAll()
+        : action === TIMEOUT_ACTION
+          ? this.driver.socketAction(CURL_SOCKET_TIMEOUT, 0)
+          : this.driver.socketAction(action >> 3, action & 7);
+      if (code === 0) this.driver.drain(this.finish);
+    } finally {
+      this.busy = false;
+    }
+    const failure = this.callbackFailure;
+    if (code !== 0 || failure !== undefined) {
+      this.callbackFailure = undefined;
+      this.recover(code, failure);
+    } else if (this.running$.value !== this.driver.runningHandles) {
+      this.running$.next(this.driver.runningHandles);
+    }
+    this.flush();
+  }
+
+  private readonly finish = (job: TransferJob, result: TransferResult): void => {
+    if (!job.active) return; // cancelled while libcurl was finishing it
+    this.jobs.delete(job.id);
+    this.results$.next(result);
+    if (job.callbackError !== undefined) job.settle(undefined, job.callbackError);
+    else if (result.ok) job.settle({ type: 'done', result }, undefined);
+    else job.settle(undefined, new CurlError(result.code, result.message, result.url, result));
+  };
+
+  private start(job: TransferJob): void {
+    if (!job.active || this.closed) return;
+    try {
+      this.driver.add(job);
+    } catch (err) {
+      this.jobs.delete(job.id);
+      job.settle(undefined, err);
+    }
+  }
+
+  /** The multi handle is unusable: fail every transfer in flight and start over with a fresh one. */
+  private recover(multiCode: number, failure: unknown): void {
+    const code = multiCode !== 0 ? multiCode : CURLM_ABORTED_BY_CALLBACK;
+    const reason =
+      multiCode !== 0
+        ? `curl_multi_socket_action failed: ${this.driver.describeMultiCode(code)}`
+        : `a libcurl callback failed: ${failure instanceof Error ? failure.message : String(failure)}`;
+    this.pipeline?.unsubscribe();
+    this.driver.close();
+    this.sockets = 0;
+    this.timerArmed = false;
+    const failed = this.takeJobs();
+    this.open();
+    if (this.running$.value !== 0) this.running$.next(0);
+    for (const job of failed) {
+      job.settle(undefined, new CurlError(code, reason, job.request.url, undefined, multiCodeName(code)));
+    }
+  }
+
+  private shutdown(): void {
+    this.closed = true;
+    this.pipeline?.unsubscribe();
+    this.driver.close();
+    this.sockets = 0;
+    this.timerArmed = false;
+    for (const job of this.takeJobs())
+      job.settle(undefined, CurlError.aborted(job.request.url, 'the Curl was closed'));
+    if (this.running$.value !== 0) this.running$.next(0);
+    this.results$.complete();
+    this.running$.complete();
+  }
+
+  private takeJobs(): TransferJob[] {
+    const jobs = [...this.jobs.values()];
+    this.jobs.clear();
+    for (const job of jobs) job.active = false;
+    return jobs;
+  }
+
+  private run(op: () => void): void {
+    if (this.busy) this.deferred.push(op);
+    else op();
+  }
+
+  private flush(): void {
+    while (!this.busy && this.deferred.length > 0) this.deferred.shift()!();
+  }
+}

@@ -1,0 +1,38 @@
+import type { Observable } from 'rxjs';
+import type { HttpVersion, TlsOptions } from './types.js';
+
+/** The body of a request once validated: bytes known up front, or a stream read as libcurl asks. */
+export type NormalizedBody =
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'stream'; source: Observable<Uint8Array>; length: number | undefined };
+
+/**
+ * A request after validation and defaults: plain data every driver can read.
+ * Produced by `normalizeRequest`; nothing in it still needs checking.
+ */
+export interface NormalizedRequest {
+  url: string;
+  method: string;
+  /** Header names as given, values without CR or LF. */
+  headers: ReadonlyArray<readonly [string, string]>;
+  body: NormalizedBody | undefined;
+  timeoutMs: number | undefined;
+  connectTimeoutMs: number | undefined;
+  followRedirects: boolean;
+  maxRedirects: number;
+  decompress: boolean;
+  httpVersion: HttpVersion | undefined;
+  /** Comma-separated, as CURLOPT_PROTOCOLS_STR takes them. */
+  protocols: string;
+  userAgent: string | undefined;
+  tls: TlsOptions | undefined;
+  proxy: string | undefined;
+  auth: { username: string; password: string } | undefined;
+  progress: boolean;
+  lowSpeed: { bytesPerSecond: number; seconds: number } | undefined;
+  maxBodyBytes: number | undefined;
+  /** Wait for a connection that can multiplex rather than open another (CURLOPT_PIPEWAIT). */
+  pipeWait: boolean;
+  signal: AbortSignal | undefined;
+  curlOptions: ReadonlyArray<readonly [string, string | number | boolean]>;
+}

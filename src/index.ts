@@ -1,0 +1,28 @@
+export { Curl, DEFAULT_REQUEST_MAX_BODY_BYTES } from './api/Curl.js';
+export { download, request, transfer } from './api/defaultCurl.js';
+export type {
+  CurlOptions,
+  CurlRequest,
+  CurlResponse,
+  CurlStats,
+  DataEvent,
+  DoneEvent,
+  DownloadEvent,
+  Headers,
+  HttpVersion,
+  ProgressEvent,
+  RequestBody,
+  ResponseEvent,
+  Timings,
+  TlsOptions,
+  TransferEvent,
+  TransferResult,
+} from './core/types.js';
+export { CurlError, type CurlErrorCode } from './errors/CurlError.js';
+export { HttpError } from './errors/HttpError.js';
+export type { LibcurlVersion } from './native/version.js';
+export { body } from './operators/body.js';
+export { ensureOk } from './operators/ensureOk.js';
+export { json } from './operators/json.js';
+export { text } from './operators/text.js';
+export { RXCURL_VERSION } from './version.js';

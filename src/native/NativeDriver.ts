@@ -1,0 +1,401 @@
+import koffi from 'koffi';
+import type { Observable } from 'rxjs';
+import type { MultiCallbacks, MultiDriver } from '../core/MultiDriver.js';
+import type { ResponseHead, TransferJob } from '../core/TransferJob.js';
+import type { Headers, TransferResult } from '../core/types.js';
+import { CurlError, curlCodeName } from '../errors/CurlError.js';
+import {
+  type EasyTarget,
+  easyTargets,
+  type MultiTarget,
+  multiTargets,
+  registeredCallbacks,
+} from './callbacks.js';
+import {
+  CURL_ERROR_SIZE,
+  CURLH_HEADER,
+  CURLINFO,
+  CURLMOPT,
+  CURLMSG_DONE,
+  CURLOPT,
+  CURLPIPE_MULTIPLEX,
+  CURLPIPE_NOTHING,
+} from './constants.js';
+import { compileOptions, type EasyOptions, setOption } from './easyOptions.js';
+import { CurlHeaderStruct, CurlMsgStruct, type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
+import { pollSocket } from './pollSocket.js';
+import { userAgent } from './version.js';
+
+const HTTP_VERSION_NAMES = ['', '1.0', '1.1', '2', '2', '2'];
+const CURL_HTTP_VERSION_3 = 30;
+const CURLE_FILESIZE_EXCEEDED = 63;
+/** Idle easy handles kept for reuse; more than this are cleaned up as they come back. */
+const MAX_POOLED = 256;
+/** libcurl's receive buffer; its 16 KiB default costs ~40 % on large bodies. */
+const RECEIVE_BUFFER_BYTES = 102400;
+
+export interface NativeDriverOptions {
+  libcurl?: string;
+  maxTotalConnections?: number;
+  maxHostConnections?: number;
+  maxConcurrentStreams?: number;
+  multiplex?: boolean;
+}
+
+/** One easy handle with what stays with it between transfers. */
+class EasySlot implements EasyTarget {
+  readonly id: number;
+  readonly easy: Handle;
+  readonly errorBuffer = Buffer.alloc(CURL_ERROR_SIZE);
+  job: TransferJob | undefined = undefined;
+  /** The options last applied, to set only what changed when the next request has the same shape. */
+  applied: EasyOptions | undefined = undefined;
+  /** Nothing but the constant options set yet, so no curl_easy_reset is needed. */
+  fresh = true;
+  headerKey = '';
+  headerList: Handle = 0;
+  received = 0;
+  maxBodyBytes = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly driver: NativeDriver,
+    lib: Libcurl,
+  ) {
+    this.easy = lib.easy_init();
+    if (this.easy === 0) throw new Error('curl_easy_init failed');
+    this.id = easyTargets.add(this);
+  }
+
+  respond(job: TransferJob): void {
+    job.response(this.driver.readHead(this));
+  }
+
+  count(bytes: number): Error | undefined {
+    this.received += bytes;
+    if (this.received <= this.maxBodyBytes) return undefined;
+    const url = this.job?.request.url ?? '';
+    return new CurlError(
+      CURLE_FILESIZE_EXCEEDED,
+      `response body exceeds maxBodyBytes (${this.maxBodyBytes} bytes)`,
+      url,
+    );
+  }
+}
+
+/** The MultiDriver of real transfers: libcurl's multi_socket API through koffi. */
+export class NativeDriver implements MultiDriver, MultiTarget {
+  readonly lib: Libcurl;
+  runningHandles = 0;
+  private multi: Handle = 0;
+  private readonly id: number;
+  private callbacks: MultiCallbacks | undefined;
+  private readonly byEasy = new Map<Handle, EasySlot>();
+  private readonly pool: EasySlot[] = [];
+  private readonly userAgent: string;
+  // Out-parameters, allocated once.
+  private readonly running = new Int32Array(1);
+  private readonly number = new Uint32Array(2);
+  private readonly numberHigh = new Int32Array(this.number.buffer);
+  private readonly text: (string | null)[] = [null];
+
+  constructor(private readonly options: NativeDriverOptions = {}) {
+    this.lib = loadLibcurl(options.libcurl);
+    this.userAgent = userAgent(this.lib);
+    this.id = multiTargets.add(this);
+  }
+
+  open(callbacks: MultiCallbacks): void {
+    const { lib, options } = this;
+    const fns = registeredCallbacks();
+    this.callbacks = callbacks;
+    this.multi = lib.multi_init();
+    if (this.multi === 0) throw new Error('curl_multi_init failed');
+    const set = lib.multi_setopt;
+    set.pointer(this.multi, CURLMOPT.SOCKETFUNCTION, fns.socket);
+    set.long(this.multi, CURLMOPT.SOCKETDATA, this.id);
+    set.pointer(this.multi, CURLMOPT.TIMERFUNCTION, fns.timer);
+    set.long(this.multi, CURLMOPT.TIMERDATA, this.id);
+    set.long(
+      this.multi,
+      CURLMOPT.PIPELINING,
+      options.multiplex === false ? CURLPIPE_NOTHING : CURLPIPE_MULTIPLEX,
+    );
+    if (options.maxTotalConnections !== undefined)
+      set.long(this.multi, CURLMOPT.MAX_TOTAL_CONNECTIONS, options.maxTotalConnections);
+    if (options.maxHostConnections !== undefined)
+      set.long(this.multi, CURLMOPT.MAX_HOST_CONNECTIONS, options.maxHostConnections);
+    if (options.maxConcurrentStreams !== undefined)
+      set.long(this.multi, CURLMOPT.MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams);
+  }
+
+  // MultiTarget: where the process-wide callbacks land.
+  socket(fd: number, what: number): void {
+    this.callbacks?.socket(fd, what);
+  }
+  timer(ms: number): void {
+    this.callbacks?.timer(ms);
+  }
+  failed(err: unknown): void {
+    this.callbacks?.failed(err);
+  }
+
+  add(job: TransferJob): void {
+    const slot = this.pool.pop() ?? this.createSlot();
+    try {
+      this.configure(slot, job);
+    } catch (err) {
+      this.release(slot); // half-configured: `applied` is unset, so its next use resets it
+      throw err;
+    }
+    slot.job = job;
+    job.driverState = slot;
+    this.byEasy.set(slot.easy, slot);
+    const rc = this.lib.multi_add_handle(this.multi, slot.easy);
+    if (rc !== 0) {
+      this.byEasy.delete(slot.easy);
+      job.driverState = undefined;
+      this.release(slot);
+      throw new CurlError(rc, `curl_multi_add_handle failed: ${this.describeMultiCode(rc)}`, job.request.url);
+    }
+  }
+
+  remove(job: TransferJob): void {
+    const slot = job.driverState as EasySlot | undefined;
+    if (!slot) return;
+    this.detach(slot);
+  }
+
+  socketAction(fd: number, events: number): number {
+    const rc = this.lib.multi_socket_action(this.multi, fd, events, this.running);
+    this.runningHandles = this.running[0];
+    return rc;
+  }
+
+  socketAll(): number {
+    const rc = this.lib.multi_socket_all(this.multi, this.running);
+    this.runningHandles = this.running[0];
+    return rc;
+  }
+
+  drain(onDone: (job: TransferJob, result: TransferResult) => void): void {
+    const left = this.running; // scratch: the count of messages left is not needed
+    for (
+      let msg = this.lib.multi_info_read(this.multi, left);
+      msg;
+      msg = this.lib.multi_info_read(this.multi, left)
+    ) {
+      const {
+        msg: kind,
+        easy,
+        result: code,
+      } = koffi.decode(msg, CurlMsgStruct) as {
+        msg: number;
+        easy: Handle;
+        result: number;
+      };
+      if (kind !== CURLMSG_DONE) continue;
+      const slot = this.byEasy.get(easy);
+      const job = slot?.job;
+      if (!slot || !job) continue;
+      const result = this.readResult(slot, job, code);
+      if (job.active && !job.responded && result.status > 0) slot.respond(job);
+      this.detach(slot);
+      onDone(job, result);
+    }
+  }
+
+  readiness(fd: number, interest: Observable<number>): Observable<number> {
+    return pollSocket(fd, interest);
+  }
+
+  describeMultiCode(code: number): string {
+    return this.lib.multi_strerror(code);
+  }
+
+  handleCounts(): { attached: number; pooled: number } {
+    return { attached: this.byEasy.size, pooled: this.pool.length };
+  }
+
+  close(): void {
+    if (this.multi === 0) return;
+    for (const slot of [...this.byEasy.values()]) this.detach(slot);
+    for (const slot of this.pool.splice(0)) this.destroy(slot);
+    this.lib.multi_cleanup(this.multi);
+    this.multi = 0;
+    this.runningHandles = 0;
+  }
+
+  /** The final response head, read after the fact: no callback per header line. */
+  readHead(slot: EasySlot): ResponseHead {
+    const { easy } = slot;
+    const headers: Headers = {};
+    const { lib } = this;
+    for (
+      let h = lib.easy_nextheader(easy, CURLH_HEADER, -1, null);
+      h;
+      h = lib.easy_nextheader(easy, CURLH_HEADER, -1, h)
+    ) {
+      const { name, value } = koffi.decode(h, CurlHeaderStruct) as { name: string; value: string };
+      addHeader(headers, name.toLowerCase(), value);
+    }
+    return {
+      status: this.infoNumber(easy, CURLINFO.RESPONSE_CODE),
+      httpVersion: httpVersionName(this.infoNumber(easy, CURLINFO.HTTP_VERSION)),
+      headers,
+      url: this.infoString(easy, CURLINFO.EFFECTIVE_URL),
+    };
+  }
+
+  private readResult(slot: EasySlot, job: TransferJob, code: number): TransferResult {
+    const { easy } = slot;
+    const info = (id: number) => this.infoNumber(easy, id);
+    const micros = (id: number) => this.infoNumber(easy, id) / 1000;
+    const { request } = job;
+    const errorText = slot.errorBuffer.toString('latin1', 0, Math.max(0, slot.errorBuffer.indexOf(0)));
+    return {
+      id: job.id,
+      url: request.url,
+      effectiveUrl: this.infoString(easy, CURLINFO.EFFECTIVE_URL),
+      method: request.method,
+      ok: code === 0,
+      code,
+      codeName: curlCodeName(code),
+      message: code === 0 ? '' : errorText || this.lib.easy_strerror(code),
+      status: info(CURLINFO.RESPONSE_CODE),
+      httpVersion: httpVersionName(info(CURLINFO.HTTP_VERSION)),
+      downloadedBytes: info(CURLINFO.SIZE_DOWNLOAD_T),
+      uploadedBytes: info(CURLINFO.SIZE_UPLOAD_T),
+      redirects: info(CURLINFO.REDIRECT_COUNT),
+      primaryIp: this.infoString(easy, CURLINFO.PRIMARY_IP),
+      primaryPort: info(CURLINFO.PRIMARY_PORT),
+      timings: {
+        dnsMs: micros(CURLINFO.NAMELOOKUP_TIME_T),
+        connectMs: micros(CURLINFO.CONNECT_TIME_T),
+        tlsMs: micros(CURLINFO.APPCONNECT_TIME_T),
+        firstByteMs: micros(CURLINFO.STARTTRANSFER_TIME_T),
+        totalMs: micros(CURLINFO.TOTAL_TIME_T),
+        redirectMs: micros(CURLINFO.REDIRECT_TIME_T),
+      },
+    };
+  }
+
+  /** A long or curl_off_t info, read without BigInt: low word unsigned, high word signed. */
+  private infoNumber(easy: Handle, id: number): number {
+    const out = this.number;
+    out[0] = 0;
+    out[1] = 0;
+    this.lib.easy_getinfo.number(easy, id, out);
+    return out[0] + this.numberHigh[1] * 4294967296;
+  }
+
+  private infoString(easy: Handle, id: number): string {
+    const out = this.text;
+    out[0] = null;
+    this.lib.easy_getinfo.string(easy, id, out);
+    return out[0] ?? '';
+  }
+
+  private createSlot(): EasySlot {
+    const slot = new EasySlot(this, this.lib);
+    this.applyConstants(slot);
+    return slot;
+  }
+
+  /** Options every transfer of a slot shares; set again after curl_easy_reset. */
+  private applyConstants(slot: EasySlot): void {
+    const { lib } = this;
+    const fns = registeredCallbacks();
+    const { easy } = slot;
+    lib.easy_setopt.pointer(easy, CURLOPT.WRITEFUNCTION, fns.write);
+    lib.easy_setopt.long(easy, CURLOPT.WRITEDATA, slot.id);
+    lib.easy_setopt.pointer(easy, CURLOPT.ERRORBUFFER, slot.errorBuffer as unknown as number);
+    lib.easy_setopt.long(easy, CURLOPT.NOSIGNAL, 1);
+    lib.easy_setopt.long(easy, CURLOPT.BUFFERSIZE, RECEIVE_BUFFER_BYTES);
+    if (fns.closeSocket) {
+      lib.easy_setopt.pointer(easy, CURLOPT.CLOSESOCKETFUNCTION, fns.closeSocket);
+      lib.easy_setopt.long(easy, CURLOPT.CLOSESOCKETDATA, this.id);
+    }
+  }
+
+  private configure(slot: EasySlot, job: TransferJob): void {
+    const { lib } = this;
+    const { request } = job;
+    const headerKey = request.headers.length === 0 ? '' : request.headers.map(headerLine).join('\n');
+    const oldList = slot.headerList;
+    if (headerKey !== slot.headerKey) {
+      let list = 0;
+      for (const header of request.headers) list = lib.slist_append(list, headerLine(header));
+      slot.headerList = list;
+      slot.headerKey = headerKey;
+    }
+    this.applyOptions(slot, compileOptions(lib, request, slot.headerList, this.userAgent));
+    // Freed only now: until the options above replaced it, the handle still pointed at it.
+    if (oldList !== slot.headerList && oldList !== 0) lib.slist_free_all(oldList);
+    slot.errorBuffer[0] = 0;
+    slot.received = 0;
+    slot.maxBodyBytes = request.maxBodyBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  private applyOptions(slot: EasySlot, next: EasyOptions): void {
+    const prev = slot.applied;
+    const { ids, values } = next;
+    const sameShape =
+      prev !== undefined && prev.ids.length === ids.length && prev.ids.every((id, i) => id === ids[i]);
+    if (!sameShape && !slot.fresh) {
+      this.lib.easy_reset(slot.easy);
+      this.applyConstants(slot);
+    }
+    slot.applied = undefined;
+    slot.fresh = false;
+    for (let i = 0; i < ids.length; i++) {
+      if (sameShape && prev!.values[i] === values[i]) continue;
+      const rc = setOption(this.lib, slot.easy, ids[i], values[i]);
+      if (rc !== 0) {
+        throw CurlError.invalidInput(
+          next.fields[i],
+          `was refused by libcurl: ${this.lib.easy_strerror(rc)}`,
+          next.url,
+        );
+      }
+    }
+    slot.applied = next;
+  }
+
+  private detach(slot: EasySlot): void {
+    const job = slot.job;
+    if (job) job.driverState = undefined;
+    if (this.byEasy.delete(slot.easy)) this.lib.multi_remove_handle(this.multi, slot.easy);
+    this.release(slot);
+  }
+
+  private release(slot: EasySlot): void {
+    slot.job = undefined;
+    if (this.pool.length < MAX_POOLED && this.multi !== 0) this.pool.push(slot);
+    else this.destroy(slot);
+  }
+
+  private destroy(slot: EasySlot): void {
+    this.lib.easy_cleanup(slot.easy);
+    if (slot.headerList !== 0) this.lib.slist_free_all(slot.headerList);
+    easyTargets.release(slot.id);
+  }
+}
+
+function headerLine([name, value]: readonly [string, string]): string {
+  // libcurl's syntax for a header with an empty value is "Name;".
+  return value === '' ? `${name};` : `${name}: ${value}`;
+}
+
+function addHeader(headers: Headers, name: string, value: string): void {
+  const existing = headers[name];
+  if (existing === undefined) {
+    if (name === '__proto__')
+      Object.defineProperty(headers, name, { value, enumerable: true, writable: true });
+    else headers[name] = value;
+  } else if (typeof existing === 'string') headers[name] = [existing, value];
+  else existing.push(value);
+}
+
+function httpVersionName(version: number): string {
+  return version === CURL_HTTP_VERSION_3 ? '3' : (HTTP_VERSION_NAMES[version] ?? '');
+}

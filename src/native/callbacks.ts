@@ -1,0 +1,131 @@
+import koffi from 'koffi';
+import { CURL_POLL_REMOVE } from '../core/socketEvents.js';
+import type { TransferJob } from '../core/TransferJob.js';
+import {
+  CloseSocketCallback,
+  type Pointer,
+  SocketCallback,
+  TimerCallback,
+  WriteCallback,
+} from './libcurl.js';
+
+/** What the multi-level callbacks reach: one per multi handle, found by the integer libcurl passes back. */
+export interface MultiTarget {
+  socket(fd: number, what: number): void;
+  timer(ms: number): void;
+  failed(err: unknown): void;
+}
+
+/** What the write callback reaches: one per easy handle, found by the integer set as CURLOPT_WRITEDATA. */
+export interface EasyTarget {
+  job: TransferJob | undefined;
+  /** Emits the response head before the first byte of body. */
+  respond(job: TransferJob): void;
+  /** Counts body bytes; returns an error when the body is over the request's limit. */
+  count(bytes: number): Error | undefined;
+}
+
+/** Integer ids for callback targets, reused after release so the tables stay dense. */
+class TargetTable<T> {
+  private readonly items: (T | undefined)[] = [undefined]; // id 0 is never used
+  private readonly free: number[] = [];
+
+  add(item: T): number {
+    const id = this.free.pop() ?? this.items.length;
+    this.items[id] = item;
+    return id;
+  }
+
+  get(id: number): T | undefined {
+    return this.items[id];
+  }
+
+  release(id: number): void {
+    this.items[id] = undefined;
+    this.free.push(id);
+  }
+}
+
+export const multiTargets = new TargetTable<MultiTarget>();
+export const easyTargets = new TargetTable<EasyTarget>();
+
+let closeFd: ((fd: number) => number) | undefined;
+
+function onSocket(_easy: number, fd: number, what: number, userp: number): number {
+  // Never return -1 here: it would abort every transfer on the multi handle.
+  const target = multiTargets.get(userp);
+  try {
+    target?.socket(fd, what);
+  } catch (err) {
+    target?.failed(err);
+  }
+  return 0;
+}
+
+function onTimer(_multi: number, ms: number, userp: number): number {
+  const target = multiTargets.get(userp);
+  try {
+    target?.timer(ms);
+  } catch (err) {
+    target?.failed(err);
+  }
+  return 0;
+}
+
+function onWrite(ptr: Pointer, _size: number, nmemb: number, userdata: number): number {
+  const target = easyTargets.get(userdata);
+  const job = target?.job;
+  if (!job?.active) return 0; // cancelled: libcurl aborts the transfer, the engine removes it
+  try {
+    if (!job.responded) target!.respond(job);
+    const limit = target!.count(nmemb);
+    if (limit) {
+      job.callbackError = limit;
+      return 0;
+    }
+    const bytes = koffi.decode(ptr, 'uint8', nmemb) as Uint8Array;
+    job.data(Buffer.from(bytes.buffer, bytes.byteOffset, nmemb));
+    return nmemb;
+  } catch (err) {
+    // Returned to libcurl as a write error; the engine surfaces `err` on this transfer instead.
+    job.callbackError = err;
+    return 0;
+  }
+}
+
+function onCloseSocket(clientp: number, fd: number): number {
+  // Stop watching before the fd is closed, so a number reused at once for a new socket is never
+  // confused with the old one, and no poll handle outlives its fd.
+  onSocket(0, fd, CURL_POLL_REMOVE, clientp);
+  return closeFd!(fd);
+}
+
+interface Registered {
+  socket: Pointer;
+  timer: Pointer;
+  write: Pointer;
+  closeSocket: Pointer | undefined;
+}
+
+let registered: Registered | undefined;
+
+/**
+ * The process's callbacks: one of each kind, registered on first use and kept for the life of the
+ * process, so `curl_multi_cleanup` may still call them and 8192 koffi slots never run out.
+ */
+export function registeredCallbacks(): Registered {
+  if (!registered) {
+    let closeSocket: Pointer | undefined;
+    if (process.platform !== 'win32') {
+      closeFd = koffi.load(null).func('int close(int fd)') as (fd: number) => number;
+      closeSocket = koffi.register(onCloseSocket, koffi.pointer(CloseSocketCallback)) as Pointer;
+    }
+    registered = {
+      socket: koffi.register(onSocket, koffi.pointer(SocketCallback)) as Pointer,
+      timer: koffi.register(onTimer, koffi.pointer(TimerCallback)) as Pointer,
+      write: koffi.register(onWrite, koffi.pointer(WriteCallback)) as Pointer,
+      closeSocket,
+    };
+  }
+  return registered;
+}

@@ -1,0 +1,70 @@
+import koffi from 'koffi';
+import { RXCURL_VERSION } from '../version.js';
+import {
+  CURL_VERSION_ASYNCHDNS,
+  CURL_VERSION_BROTLI,
+  CURL_VERSION_HTTP2,
+  CURL_VERSION_HTTP3,
+  CURL_VERSION_LIBZ,
+  CURL_VERSION_SSL,
+  CURL_VERSION_ZSTD,
+  CURLVERSION_NOW,
+} from './constants.js';
+import { CurlVersionInfoStruct, type Libcurl, type Pointer } from './libcurl.js';
+
+/** The loaded libcurl, from curl_version_info. */
+export interface LibcurlVersion {
+  libcurl: string;
+  /** e.g. 'OpenSSL/3.0.19'; '' without TLS. */
+  ssl: string;
+  protocols: string[];
+  features: {
+    http2: boolean;
+    http3: boolean;
+    ssl: boolean;
+    libz: boolean;
+    brotli: boolean;
+    zstd: boolean;
+    asynchDns: boolean;
+  };
+}
+
+const versions = new WeakMap<Libcurl, LibcurlVersion>();
+
+export function libcurlVersion(lib: Libcurl): LibcurlVersion {
+  let version = versions.get(lib);
+  if (version) return version;
+  const info = koffi.decode(lib.version_info(CURLVERSION_NOW), CurlVersionInfoStruct) as {
+    version: string;
+    features: number;
+    ssl_version: string | null;
+    protocols: Pointer;
+  };
+  const protocols: string[] = [];
+  for (let i = 0; ; i++) {
+    const name = koffi.decode(info.protocols, i * koffi.sizeof('void *'), 'const char *') as string | null;
+    if (!name) break;
+    protocols.push(name);
+  }
+  const has = (bit: number) => (info.features & bit) !== 0;
+  version = {
+    libcurl: info.version,
+    ssl: info.ssl_version ?? '',
+    protocols,
+    features: {
+      http2: has(CURL_VERSION_HTTP2),
+      http3: has(CURL_VERSION_HTTP3),
+      ssl: has(CURL_VERSION_SSL),
+      libz: has(CURL_VERSION_LIBZ),
+      brotli: has(CURL_VERSION_BROTLI),
+      zstd: has(CURL_VERSION_ZSTD),
+      asynchDns: has(CURL_VERSION_ASYNCHDNS),
+    },
+  };
+  versions.set(lib, version);
+  return version;
+}
+
+export function userAgent(lib: Libcurl): string {
+  return `rxcurl/${RXCURL_VERSION} libcurl/${libcurlVersion(lib).libcurl}`;
+}

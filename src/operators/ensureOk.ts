@@ -1,0 +1,19 @@
+import { type MonoTypeOperatorFunction, tap } from 'rxjs';
+import type { CurlResponse, ResponseEvent, TransferEvent } from '../core/types.js';
+import { HttpError } from '../errors/HttpError.js';
+
+/**
+ * Errors with HttpError when a response has status 400 or more. Works on transfer events (the
+ * `response` event is checked, before any body arrives) and on buffered CurlResponses.
+ */
+export function ensureOk<T extends TransferEvent | CurlResponse>(): MonoTypeOperatorFunction<T> {
+  return tap((value) => {
+    if ('type' in value) {
+      if (value.type !== 'response') return;
+      const event = value as ResponseEvent;
+      if (event.status >= 400) throw new HttpError(event.status, event.headers, event.url);
+    } else if (value.status >= 400) {
+      throw new HttpError(value.status, value.headers, value.url, value);
+    }
+  });
+}

@@ -1,0 +1,12 @@
+import { map, type OperatorFunction } from 'rxjs';
+import type { TransferEvent } from '../core/types.js';
+import { text } from './text.js';
+
+/** A transfer's body parsed as JSON; a parse error is an error on the Observable. */
+export function json<T = unknown>(): OperatorFunction<TransferEvent, T> {
+  return (source) =>
+    source.pipe(
+      text(),
+      map((value) => JSON.parse(value) as T),
+    );
+}

@@ -1,0 +1,46 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { CurlResponse, Headers, TransferEvent, TransferResult } from '../core/types.js';
+
+/** Buffers a transfer into one CurlResponse, emitted when it is done. */
+export function toResponse(): OperatorFunction<TransferEvent, CurlResponse> {
+  return (source) =>
+    new Observable<CurlResponse>((subscriber) => {
+      const chunks: Buffer[] = [];
+      let head: { status: number; httpVersion: string; headers: Headers; url: string } | undefined;
+      return source.subscribe({
+        next: (event) => {
+          switch (event.type) {
+            case 'response':
+              head = event;
+              break;
+            case 'data':
+              chunks.push(event.chunk);
+              break;
+            case 'done':
+              subscriber.next(buildResponse(head, chunks, event.result));
+              break;
+          }
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
+
+function buildResponse(
+  head: { status: number; httpVersion: string; headers: Headers; url: string } | undefined,
+  chunks: Buffer[],
+  result: TransferResult,
+): CurlResponse {
+  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  return {
+    status: head?.status ?? result.status,
+    httpVersion: head?.httpVersion ?? result.httpVersion,
+    headers: head?.headers ?? {},
+    url: head?.url ?? result.effectiveUrl,
+    body,
+    text: () => body.toString('utf8'),
+    json: <T>() => JSON.parse(body.toString('utf8')) as T,
+    result,
+  };
+}
