@@ -24,5 +24,6 @@ export type { LibcurlVersion } from './native/version.js';
 export { body } from './operators/body.js';
 export { ensureOk } from './operators/ensureOk.js';
 export { json } from './operators/json.js';
+export { isTransient, type RetryTransientOptions, retryTransient } from './operators/retryTransient.js';
 export { text } from './operators/text.js';
 export { RXCURL_VERSION } from './version.js';

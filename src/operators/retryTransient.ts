@@ -1,0 +1,71 @@
+import {
+  asyncScheduler,
+  type MonoTypeOperatorFunction,
+  retry,
+  type SchedulerLike,
+  throwError,
+  timer,
+} from 'rxjs';
+import { CurlError } from '../errors/CurlError.js';
+import { HttpError } from '../errors/HttpError.js';
+
+export interface RetryTransientOptions {
+  /** Retries after the first attempt. */
+  count: number;
+  /** The first delay; each retry doubles it. */
+  baseDelayMs: number;
+  /** No delay is longer, Retry-After included. */
+  maxDelayMs: number;
+  /** Where delays run; pass the TestScheduler in marble tests. Default asyncScheduler. */
+  scheduler?: SchedulerLike;
+}
+
+// Connection failures and timeouts: the next attempt may well succeed.
+const TRANSIENT_CURL_CODES = new Set([
+  7, // CURLE_COULDNT_CONNECT
+  16, // CURLE_HTTP2
+  18, // CURLE_PARTIAL_FILE
+  28, // CURLE_OPERATION_TIMEDOUT
+  52, // CURLE_GOT_NOTHING
+  55, // CURLE_SEND_ERROR
+  56, // CURLE_RECV_ERROR
+  92, // CURLE_HTTP2_STREAM
+]);
+const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
+
+/** Whether retrying `error` may help: a connection error, a timeout, or status 429, 502, 503, 504. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof HttpError) return TRANSIENT_STATUSES.has(error.status);
+  if (error instanceof CurlError)
+    return typeof error.code === 'number' && TRANSIENT_CURL_CODES.has(error.code);
+  return false;
+}
+
+/**
+ * Retries transient failures (see `isTransient`) with exponential backoff: baseDelayMs, then twice
+ * that, and so on, capped at maxDelayMs. A Retry-After header (seconds or an HTTP date) replaces
+ * the backoff for that retry, within the same cap. Other errors pass through at once.
+ */
+export function retryTransient<T>(options: RetryTransientOptions): MonoTypeOperatorFunction<T> {
+  const { count, baseDelayMs, maxDelayMs } = options;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  return retry<T>({
+    count,
+    delay: (error, retryCount) => {
+      if (!isTransient(error)) return throwError(() => error);
+      const backoff = baseDelayMs * 2 ** (retryCount - 1);
+      const wait = retryAfterMs(error, scheduler.now()) ?? backoff;
+      return timer(Math.min(maxDelayMs, Math.max(0, wait)), scheduler);
+    },
+  });
+}
+
+function retryAfterMs(error: unknown, now: number): number | undefined {
+  if (!(error instanceof HttpError)) return undefined;
+  const header = error.headers['retry-after'];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : date - now;
+}

@@ -1,0 +1,38 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { Curl } from '../api/Curl.js';
+import type { CurlOptions } from '../core/types.js';
+import { type RouteMatcher, type RouteScript, ScriptedDriver, type SentRequest } from './ScriptedDriver.js';
+
+/**
+ * A Curl whose transport is scripted: the same engine and API as the real one, with routes in
+ * place of servers and the given scheduler's (virtual) time in place of the clock.
+ */
+export class TestCurl extends Curl {
+  private readonly driver: ScriptedDriver;
+
+  constructor(options: CurlOptions & { scheduler?: SchedulerLike } = {}) {
+    const driver = new ScriptedDriver(options.scheduler ?? asyncScheduler);
+    super(options, driver);
+    this.driver = driver;
+  }
+
+  /**
+   * Answers requests that match `matcher` ('METHOD URL', a URL, a RegExp or a predicate) with
+   * `script`: an Observable of responses ({ status, headers?, body? } or { error: CURLcode }), or
+   * a function of the request returning one. Routes are tried in the order they were added.
+   */
+  route(matcher: RouteMatcher, script: RouteScript): this {
+    this.driver.route(matcher, script);
+    return this;
+  }
+
+  /** Every request sent, in order. */
+  get requests(): readonly SentRequest[] {
+    return this.driver.requests;
+  }
+}
+
+/** A Curl for tests: scripted routes, virtual time from `scheduler` (pass the TestScheduler). */
+export function createTestCurl(options: CurlOptions & { scheduler?: SchedulerLike } = {}): TestCurl {
+  return new TestCurl(options);
+}
