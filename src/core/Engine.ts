@@ -183,7 +183,7 @@ export class Engine {
   /** One action and the info_read drain after it; then whatever users asked for meanwhile. */
   private turn(action: number, all: boolean): void {
     this.busy = true;
-    let code: number;
+    let code = 0;
     try {
       code = all
         ? this.driver.socketAll()
@@ -191,6 +191,10 @@ export class Engine {
           ? this.driver.socketAction(CURL_SOCKET_TIMEOUT, 0)
           : this.driver.socketAction(action >> 3, action & 7);
       if (code === 0) this.driver.drain(this.finish);
+    } catch (err) {
+      // A bug of ours, not the user's: their handlers' errors never reach here. The action
+      // stream must not die of it, so treat it as a broken multi handle.
+      this.callbackFailure ??= err;
     } finally {
       this.busy = false;
     }

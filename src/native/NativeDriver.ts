@@ -22,10 +22,11 @@ import {
   CURLPIPE_NOTHING,
 } from './constants.js';
 import { compileOptions, type EasyOptions, setOption } from './easyOptions.js';
-import { CurlHeaderStruct, CurlMsgStruct, type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
-import { pollSocket } from './pollSocket.js';
+import { type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
+import { SocketPolls } from './SocketPolls.js';
 import { userAgent } from './version.js';
 
+const POINTER_SIZE = koffi.sizeof('void *');
 const HTTP_VERSION_NAMES = ['', '1.0', '1.1', '2', '2', '2'];
 const CURL_HTTP_VERSION_3 = 30;
 const CURLE_FILESIZE_EXCEEDED = 63;
@@ -91,9 +92,11 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   private callbacks: MultiCallbacks | undefined;
   private readonly byEasy = new Map<Handle, EasySlot>();
   private readonly pool: EasySlot[] = [];
+  private readonly polls = new SocketPolls();
   private readonly userAgent: string;
   // Out-parameters, allocated once.
   private readonly running = new Int32Array(1);
+  private readonly messagesLeft = new Int32Array(1);
   private readonly number = new Uint32Array(2);
   private readonly numberHigh = new Int32Array(this.number.buffer);
   private readonly text: (string | null)[] = [null];
@@ -138,6 +141,9 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   failed(err: unknown): void {
     this.callbacks?.failed(err);
   }
+  socketClosed(fd: number): void {
+    this.polls.socketClosed(fd);
+  }
 
   add(job: TransferJob): void {
     const slot = this.pool.pop() ?? this.createSlot();
@@ -178,22 +184,17 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   drain(onDone: (job: TransferJob, result: TransferResult) => void): void {
-    const left = this.running; // scratch: the count of messages left is not needed
+    const { lib, multi, messagesLeft } = this;
     for (
-      let msg = this.lib.multi_info_read(this.multi, left);
+      let msg = lib.multi_info_read(multi, messagesLeft);
       msg;
-      msg = this.lib.multi_info_read(this.multi, left)
+      msg = lib.multi_info_read(multi, messagesLeft)
     ) {
-      const {
-        msg: kind,
-        easy,
-        result: code,
-      } = koffi.decode(msg, CurlMsgStruct) as {
-        msg: number;
-        easy: Handle;
-        result: number;
-      };
-      if (kind !== CURLMSG_DONE) continue;
+      // CURLMsg: msg (int) at 0, easy_handle at 8, data.result (int) at 16. Field by field:
+      // decoding it as a struct would build an object with interned keys each time.
+      if (koffi.decode(msg, 0, 'int') !== CURLMSG_DONE) continue;
+      const easy = koffi.decode(msg, POINTER_SIZE, 'intptr_t') as Handle;
+      const code = koffi.decode(msg, 2 * POINTER_SIZE, 'int') as number;
       const slot = this.byEasy.get(easy);
       const job = slot?.job;
       if (!slot || !job) continue;
@@ -205,7 +206,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   readiness(fd: number, interest: Observable<number>): Observable<number> {
-    return pollSocket(fd, interest);
+    return this.polls.watch(fd, interest);
   }
 
   describeMultiCode(code: number): string {
@@ -221,6 +222,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     for (const slot of [...this.byEasy.values()]) this.detach(slot);
     for (const slot of this.pool.splice(0)) this.destroy(slot);
     this.lib.multi_cleanup(this.multi);
+    this.polls.closeAll();
     this.multi = 0;
     this.runningHandles = 0;
   }
@@ -235,7 +237,9 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       h;
       h = lib.easy_nextheader(easy, CURLH_HEADER, -1, h)
     ) {
-      const { name, value } = koffi.decode(h, CurlHeaderStruct) as { name: string; value: string };
+      // struct curl_header starts with `char *name; char *value;`.
+      const name = koffi.decode(h, 0, 'const char *') as string;
+      const value = koffi.decode(h, POINTER_SIZE, 'const char *') as string;
       addHeader(headers, name.toLowerCase(), value);
     }
     return {

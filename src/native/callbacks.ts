@@ -14,6 +14,8 @@ export interface MultiTarget {
   socket(fd: number, what: number): void;
   timer(ms: number): void;
   failed(err: unknown): void;
+  /** The socket `fd` is about to be closed. */
+  socketClosed(fd: number): void;
 }
 
 /** What the write callback reaches: one per easy handle, found by the integer set as CURLOPT_WRITEDATA. */
@@ -97,6 +99,7 @@ function onCloseSocket(clientp: number, fd: number): number {
   // Stop watching before the fd is closed, so a number reused at once for a new socket is never
   // confused with the old one, and no poll handle outlives its fd.
   onSocket(0, fd, CURL_POLL_REMOVE, clientp);
+  multiTargets.get(clientp)?.socketClosed(fd);
   return closeFd!(fd);
 }
 

@@ -8,17 +8,6 @@ export type Handle = number;
 /** A pointer that koffi hands out as a BigInt (callback arguments, `void *` results). */
 export type Pointer = bigint;
 
-export const CurlMsgStruct = koffi.struct('rxcurl_CURLMsg', { msg: 'int', easy: 'intptr_t', result: 'int' });
-
-export const CurlHeaderStruct = koffi.struct('rxcurl_curl_header', {
-  name: 'const char *',
-  value: 'const char *',
-  amount: 'size_t',
-  index: 'size_t',
-  origin: 'uint',
-  anchor: 'void *',
-});
-
 export const CurlVersionInfoStruct = koffi.struct('rxcurl_curl_version_info_data', {
   age: 'int',
   version: 'const char *',
