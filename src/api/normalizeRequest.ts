@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { from, isObservable, type Observable } from 'rxjs';
+import { isObservable, type Observable } from 'rxjs';
 import type { NormalizedBody, NormalizedRequest } from '../core/NormalizedRequest.js';
 import type { CurlRequest, HttpVersion } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
@@ -191,14 +191,28 @@ function normalizeBody(body: unknown, headers: Array<[string, string]>, bad: Bad
     addDefaultHeader(headers, 'Content-Type', 'application/x-www-form-urlencoded');
     return { kind: 'bytes', bytes: Buffer.from(body.toString()) };
   }
-  if (body instanceof Readable)
-    return { kind: 'stream', source: from(body) as Observable<Uint8Array>, length: undefined };
-  if (isObservable(body))
-    return { kind: 'stream', source: body as Observable<Uint8Array>, length: undefined };
+  if (body instanceof Readable || isObservable(body)) {
+    return {
+      kind: 'stream',
+      source: body as Readable | Observable<Uint8Array>,
+      length: streamLength(headers, bad),
+    };
+  }
   throw bad(
     'body',
     `must be a string, Uint8Array, URLSearchParams, Readable or Observable, got ${describe(body)}`,
   );
+}
+
+/** A Content-Length given with a streamed body is its size; libcurl then sends it instead of chunks. */
+function streamLength(headers: Array<[string, string]>, bad: Bad): number | undefined {
+  const index = headers.findIndex(([name]) => name.toLowerCase() === 'content-length');
+  if (index < 0) return undefined;
+  const value = headers[index][1];
+  if (!/^\d+$/.test(value))
+    throw bad('headers.Content-Length', `must be a whole number, got ${describe(value)}`);
+  headers.splice(index, 1); // libcurl writes it from CURLOPT_POSTFIELDSIZE_LARGE
+  return Number(value);
 }
 
 function normalizeProtocols(protocols: unknown, bad: Bad): string {

@@ -87,7 +87,7 @@ export class Engine {
         subscriber.error(CurlError.aborted(request.url, 'aborted by signal'));
         return;
       }
-      const job = new TransferJob(this.nextId++, request, subscriber);
+      const job = new TransferJob(this.nextId++, request, subscriber, this.resume);
       this.jobs.set(job.id, job);
       const onAbort = () => subscriber.error(CurlError.aborted(request.url, 'aborted by signal'));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -141,6 +141,7 @@ export class Engine {
       failed: (err) => {
         this.callbackFailure ??= err;
       },
+      defer: (op) => this.run(op),
     });
     // One group per announced fd, ended by CURL_POLL_REMOVE: a REMOVE for an unknown fd, or a
     // second one, makes a group that ends at once; an fd number that comes back gets a new group.
@@ -215,6 +216,12 @@ export class Engine {
     if (job.callbackError !== undefined) job.settle(undefined, job.callbackError);
     else if (result.ok) job.settle({ type: 'done', result }, undefined);
     else job.settle(undefined, new CurlError(result.code, result.message, result.url, result));
+  };
+
+  private readonly resume = (job: TransferJob): void => {
+    this.run(() => {
+      if (job.active) this.driver.resume(job);
+    });
   };
 
   private start(job: TransferJob): void {

@@ -8,6 +8,8 @@ export interface MultiCallbacks {
   socket(fd: number, what: number): void;
   /** -1 deletes the timer, 0 asks for an expiry on the next turn, n replaces any earlier timer. */
   timer(ms: number): void;
+  /** Runs `op` now, or after the current action when called from inside one (libcurl forbids re-entry). */
+  defer(op: () => void): void;
   /** Our own code threw inside one of those callbacks: the engine can no longer trust its socket state. */
   failed(error: unknown): void;
 }
@@ -23,6 +25,8 @@ export interface MultiDriver {
   add(job: TransferJob): void;
   /** Removes `job`'s easy handle and releases it. Idempotent. */
   remove(job: TransferJob): void;
+  /** Lets a paused transfer go on: what it holds back is delivered, libcurl reads its socket again. */
+  resume(job: TransferJob): void;
   /** curl_multi_socket_action; returns the CURLMcode. fd -1 is CURL_SOCKET_TIMEOUT. */
   socketAction(fd: number, events: number): number;
   /** running_handles as of the last action. */

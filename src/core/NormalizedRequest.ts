@@ -1,10 +1,11 @@
+import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { HttpVersion, TlsOptions } from './types.js';
 
 /** The body of a request once validated: bytes known up front, or a stream read as libcurl asks. */
 export type NormalizedBody =
   | { kind: 'bytes'; bytes: Uint8Array }
-  | { kind: 'stream'; source: Observable<Uint8Array>; length: number | undefined };
+  | { kind: 'stream'; source: Readable | Observable<Uint8Array>; length: number | undefined };
 
 /**
  * A request after validation and defaults: plain data every driver can read.

@@ -1,6 +1,21 @@
 import type { Subscriber } from 'rxjs';
 import type { NormalizedRequest } from './NormalizedRequest.js';
-import type { Headers, TransferEvent } from './types.js';
+import type { DataEvent, Headers, TransferEvent } from './types.js';
+
+/** Pausing and resuming one transfer, for consumers slower than the network (`toFile`). */
+export interface TransferControl {
+  readonly paused: boolean;
+  /** No more `data` until `resume()`; libcurl stops reading the socket (CURL_WRITEFUNC_PAUSE). */
+  pause(): void;
+  resume(): void;
+}
+
+const controls = new WeakMap<DataEvent, TransferControl>();
+
+/** The control of the transfer that emitted `event`: pause it from a slow consumer. */
+export function transferControl(event: DataEvent): TransferControl | undefined {
+  return controls.get(event);
+}
 
 /** The final response head: status line and headers after redirects. */
 export interface ResponseHead {
@@ -14,7 +29,7 @@ export interface ResponseHead {
  * One subscription to `transfer()`: the request, where its events go, and the driver's handle.
  * Drivers call `response` and `data` as bytes arrive; the engine ends it.
  */
-export class TransferJob {
+export class TransferJob implements TransferControl {
   /** Driver-private state: the native driver keeps its easy handle slot here. */
   driverState: unknown = undefined;
   responded = false;
@@ -22,12 +37,24 @@ export class TransferJob {
   active = true;
   /** An exception thrown while handling one of this transfer's callbacks; it replaces libcurl's error. */
   callbackError: unknown = undefined;
+  paused = false;
 
   constructor(
     readonly id: number,
     readonly request: NormalizedRequest,
     private readonly subscriber: Subscriber<TransferEvent>,
+    private readonly onResume: (job: TransferJob) => void,
   ) {}
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.active) this.onResume(this);
+  }
 
   response(head: ResponseHead): void {
     if (this.responded) return;
@@ -42,7 +69,9 @@ export class TransferJob {
   }
 
   data(chunk: Buffer): void {
-    this.subscriber.next({ type: 'data', chunk });
+    const event: DataEvent = { type: 'data', chunk };
+    controls.set(event, this);
+    this.subscriber.next(event);
   }
 
   progress(downloaded: number, downloadTotal: number, uploaded: number, uploadTotal: number): void {

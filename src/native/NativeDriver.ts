@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import type { MultiCallbacks, MultiDriver } from '../core/MultiDriver.js';
 import type { ResponseHead, TransferJob } from '../core/TransferJob.js';
 import type { Headers, TransferResult } from '../core/types.js';
+import { UploadSource } from '../core/UploadSource.js';
 import { CurlError, curlCodeName } from '../errors/CurlError.js';
 import {
   type EasyTarget,
@@ -13,23 +14,32 @@ import {
 } from './callbacks.js';
 import {
   CURL_ERROR_SIZE,
+  CURL_LOCK_DATA_COOKIE,
+  CURL_LOCK_DATA_DNS,
+  CURL_LOCK_DATA_SSL_SESSION,
+  CURL_READFUNC_PAUSE,
   CURLH_HEADER,
   CURLINFO,
   CURLMOPT,
   CURLMSG_DONE,
   CURLOPT,
+  CURLPAUSE_CONT,
+  CURLPAUSE_RECV,
+  CURLPAUSE_SEND,
   CURLPIPE_MULTIPLEX,
   CURLPIPE_NOTHING,
+  CURLSHOPT_SHARE,
 } from './constants.js';
 import { compileOptions, type EasyOptions, setOption } from './easyOptions.js';
 import { type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
 import { SocketPolls } from './SocketPolls.js';
-import { userAgent } from './version.js';
+import { libcurlVersion, userAgent } from './version.js';
 
 const POINTER_SIZE = koffi.sizeof('void *');
 const HTTP_VERSION_NAMES = ['', '1.0', '1.1', '2', '2', '2'];
 const CURL_HTTP_VERSION_3 = 30;
 const CURLE_FILESIZE_EXCEEDED = 63;
+const PROGRESS_INTERVAL_MS = 100;
 /** Idle easy handles kept for reuse; more than this are cleaned up as they come back. */
 const MAX_POOLED = 256;
 /** libcurl's receive buffer; its 16 KiB default costs ~40 % on large bodies. */
@@ -41,6 +51,7 @@ export interface NativeDriverOptions {
   maxHostConnections?: number;
   maxConcurrentStreams?: number;
   multiplex?: boolean;
+  cookies?: boolean | string;
 }
 
 /** One easy handle with what stays with it between transfers. */
@@ -57,6 +68,10 @@ class EasySlot implements EasyTarget {
   headerList: Handle = 0;
   received = 0;
   maxBodyBytes = Number.POSITIVE_INFINITY;
+  upload: UploadSource | undefined = undefined;
+  /** The read callback returned CURL_READFUNC_PAUSE and waits for the upload source. */
+  sendPaused = false;
+  private lastProgress = 0;
 
   constructor(
     private readonly driver: NativeDriver,
@@ -69,6 +84,44 @@ class EasySlot implements EasyTarget {
 
   respond(job: TransferJob): void {
     job.response(this.driver.readHead(this));
+  }
+
+  read(into: Uint8Array): number {
+    const n = this.upload ? this.upload.read(into) : 0;
+    if (n >= 0) return n;
+    this.sendPaused = true;
+    return CURL_READFUNC_PAUSE;
+  }
+
+  progress(downloadTotal: number, downloaded: number, uploadTotal: number, uploaded: number): void {
+    const now = performance.now();
+    if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
+    this.lastProgress = now;
+    this.job?.progress(downloaded, downloadTotal, uploaded, uploadTotal);
+  }
+
+  /** A new transfer on this handle: counters back to zero, the upload source started. */
+  begin(job: TransferJob): void {
+    this.job = job;
+    this.errorBuffer[0] = 0;
+    this.received = 0;
+    this.lastProgress = performance.now();
+    this.maxBodyBytes = job.request.maxBodyBytes ?? Number.POSITIVE_INFINITY;
+    const { body } = job.request;
+    if (body?.kind === 'stream') {
+      const upload = new UploadSource(body.source);
+      this.upload = upload;
+      upload.onReady = () => this.driver.unpauseSend(this, job);
+      upload.start();
+    }
+  }
+
+  /** The transfer is over: stop its upload source, forget it. */
+  end(): void {
+    this.upload?.stop();
+    this.upload = undefined;
+    this.sendPaused = false;
+    this.job = undefined;
   }
 
   count(bytes: number): Error | undefined {
@@ -88,6 +141,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   readonly lib: Libcurl;
   runningHandles = 0;
   private multi: Handle = 0;
+  private share: Handle = 0;
   private readonly id: number;
   private callbacks: MultiCallbacks | undefined;
   private readonly byEasy = new Map<Handle, EasySlot>();
@@ -113,6 +167,11 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     this.callbacks = callbacks;
     this.multi = lib.multi_init();
     if (this.multi === 0) throw new Error('curl_multi_init failed');
+    // One share handle per Curl: DNS answers, TLS sessions and (when on) cookies are common to its transfers.
+    this.share = lib.share_init();
+    const shared = [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION];
+    if (options.cookies) shared.push(CURL_LOCK_DATA_COOKIE);
+    for (const data of shared) lib.share_setopt_long(this.share, CURLSHOPT_SHARE, 'int', data);
     const set = lib.multi_setopt;
     set.pointer(this.multi, CURLMOPT.SOCKETFUNCTION, fns.socket);
     set.long(this.multi, CURLMOPT.SOCKETDATA, this.id);
@@ -146,6 +205,13 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   add(job: TransferJob): void {
+    if (job.request.httpVersion === '3' && !libcurlVersion(this.lib).features.http3) {
+      throw CurlError.invalidInput(
+        'httpVersion',
+        `'3' needs a libcurl built with HTTP/3; this one is libcurl ${libcurlVersion(this.lib).libcurl} without it`,
+        job.request.url,
+      );
+    }
     const slot = this.pool.pop() ?? this.createSlot();
     try {
       this.configure(slot, job);
@@ -153,7 +219,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       this.release(slot); // half-configured: `applied` is unset, so its next use resets it
       throw err;
     }
-    slot.job = job;
+    slot.begin(job);
     job.driverState = slot;
     this.byEasy.set(slot.easy, slot);
     const rc = this.lib.multi_add_handle(this.multi, slot.easy);
@@ -163,6 +229,22 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       this.release(slot);
       throw new CurlError(rc, `curl_multi_add_handle failed: ${this.describeMultiCode(rc)}`, job.request.url);
     }
+  }
+
+  resume(job: TransferJob): void {
+    const slot = job.driverState as EasySlot | undefined;
+    if (!slot) return;
+    // Resuming receive may deliver the held-back chunk at once, through the write callback.
+    this.lib.easy_pause(slot.easy, slot.sendPaused ? CURLPAUSE_SEND : CURLPAUSE_CONT);
+  }
+
+  /** The upload source has bytes (or its end) again: let libcurl call the read callback. */
+  unpauseSend(slot: EasySlot, job: TransferJob): void {
+    this.callbacks?.defer(() => {
+      if (slot.job !== job || !slot.sendPaused) return;
+      slot.sendPaused = false;
+      this.lib.easy_pause(slot.easy, job.paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+    });
   }
 
   remove(job: TransferJob): void {
@@ -200,6 +282,15 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       if (!slot || !job) continue;
       const result = this.readResult(slot, job, code);
       if (job.active && !job.responded && result.status > 0) slot.respond(job);
+      if (job.active && code === 0 && job.request.progress) {
+        // The final progress event carries the full totals.
+        job.progress(
+          result.downloadedBytes,
+          result.downloadedBytes,
+          result.uploadedBytes,
+          result.uploadedBytes,
+        );
+      }
       this.detach(slot);
       onDone(job, result);
     }
@@ -222,8 +313,10 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     for (const slot of [...this.byEasy.values()]) this.detach(slot);
     for (const slot of this.pool.splice(0)) this.destroy(slot);
     this.lib.multi_cleanup(this.multi);
+    this.lib.share_cleanup(this.share); // after every easy handle that used it is gone
     this.polls.closeAll();
     this.multi = 0;
+    this.share = 0;
     this.runningHandles = 0;
   }
 
@@ -312,6 +405,17 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     const { easy } = slot;
     lib.easy_setopt.pointer(easy, CURLOPT.WRITEFUNCTION, fns.write);
     lib.easy_setopt.long(easy, CURLOPT.WRITEDATA, slot.id);
+    lib.easy_setopt.pointer(easy, CURLOPT.READFUNCTION, fns.read);
+    lib.easy_setopt.long(easy, CURLOPT.READDATA, slot.id);
+    lib.easy_setopt.pointer(easy, CURLOPT.XFERINFOFUNCTION, fns.progress);
+    lib.easy_setopt.long(easy, CURLOPT.XFERINFODATA, slot.id);
+    lib.easy_setopt.pointer(easy, CURLOPT.SHARE, this.share);
+    const { cookies } = this.options;
+    if (cookies) {
+      // "" turns the cookie engine on without reading a file.
+      lib.easy_setopt.string(easy, CURLOPT.COOKIEFILE, typeof cookies === 'string' ? cookies : '');
+      if (typeof cookies === 'string') lib.easy_setopt.string(easy, CURLOPT.COOKIEJAR, cookies);
+    }
     lib.easy_setopt.pointer(easy, CURLOPT.ERRORBUFFER, slot.errorBuffer as unknown as number);
     lib.easy_setopt.long(easy, CURLOPT.NOSIGNAL, 1);
     lib.easy_setopt.long(easy, CURLOPT.BUFFERSIZE, RECEIVE_BUFFER_BYTES);
@@ -335,9 +439,6 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     this.applyOptions(slot, compileOptions(lib, request, slot.headerList, this.userAgent));
     // Freed only now: until the options above replaced it, the handle still pointed at it.
     if (oldList !== slot.headerList && oldList !== 0) lib.slist_free_all(oldList);
-    slot.errorBuffer[0] = 0;
-    slot.received = 0;
-    slot.maxBodyBytes = request.maxBodyBytes ?? Number.POSITIVE_INFINITY;
   }
 
   private applyOptions(slot: EasySlot, next: EasyOptions): void {
@@ -373,7 +474,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   private release(slot: EasySlot): void {
-    slot.job = undefined;
+    slot.end();
     if (this.pool.length < MAX_POOLED && this.multi !== 0) this.pool.push(slot);
     else this.destroy(slot);
   }

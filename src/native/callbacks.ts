@@ -1,12 +1,15 @@
 import koffi from 'koffi';
 import { CURL_POLL_REMOVE } from '../core/socketEvents.js';
 import type { TransferJob } from '../core/TransferJob.js';
+import { CURL_READFUNC_ABORT, CURL_WRITEFUNC_PAUSE } from './constants.js';
 import {
   CloseSocketCallback,
   type Pointer,
+  ReadCallback,
   SocketCallback,
   TimerCallback,
   WriteCallback,
+  XferInfoCallback,
 } from './libcurl.js';
 
 /** What the multi-level callbacks reach: one per multi handle, found by the integer libcurl passes back. */
@@ -18,9 +21,16 @@ export interface MultiTarget {
   socketClosed(fd: number): void;
 }
 
-/** What the write callback reaches: one per easy handle, found by the integer set as CURLOPT_WRITEDATA. */
+/**
+ * What the easy-level callbacks reach: one per easy handle, found by the integer set as
+ * CURLOPT_WRITEDATA, CURLOPT_READDATA and CURLOPT_XFERINFODATA.
+ */
 export interface EasyTarget {
   job: TransferJob | undefined;
+  /** Fills libcurl's upload buffer; returns bytes, 0 at the end, or CURL_READFUNC_PAUSE. */
+  read(into: Uint8Array): number;
+  /** Progress from libcurl, about once a second or more; passed on at most every 100 ms. */
+  progress(downloadTotal: number, downloaded: number, uploadTotal: number, uploaded: number): void;
   /** Emits the response head before the first byte of body. */
   respond(job: TransferJob): void;
   /** Counts body bytes; returns an error when the body is over the request's limit. */
@@ -78,6 +88,8 @@ function onWrite(ptr: Pointer, _size: number, nmemb: number, userdata: number): 
   const target = easyTargets.get(userdata);
   const job = target?.job;
   if (!job?.active) return 0; // cancelled: libcurl aborts the transfer, the engine removes it
+  // Paused: libcurl keeps this chunk and offers it again once the transfer is resumed.
+  if (job.paused) return CURL_WRITEFUNC_PAUSE;
   try {
     if (!job.responded) target!.respond(job);
     const limit = target!.count(nmemb);
@@ -95,6 +107,37 @@ function onWrite(ptr: Pointer, _size: number, nmemb: number, userdata: number): 
   }
 }
 
+function onRead(ptr: Pointer, size: number, nitems: number, userdata: number): number {
+  const target = easyTargets.get(userdata);
+  const job = target?.job;
+  if (!job?.active) return CURL_READFUNC_ABORT;
+  try {
+    return target!.read(new Uint8Array(koffi.view(ptr, size * nitems)));
+  } catch (err) {
+    job.callbackError = err;
+    return CURL_READFUNC_ABORT;
+  }
+}
+
+function onProgress(
+  userdata: number,
+  dlTotal: number,
+  dlNow: number,
+  ulTotal: number,
+  ulNow: number,
+): number {
+  const target = easyTargets.get(userdata);
+  const job = target?.job;
+  if (!job?.active) return 1; // aborts with CURLE_ABORTED_BY_CALLBACK; the transfer is gone anyway
+  try {
+    target!.progress(dlTotal, dlNow, ulTotal, ulNow);
+  } catch (err) {
+    job.callbackError = err;
+    return 1;
+  }
+  return 0;
+}
+
 function onCloseSocket(clientp: number, fd: number): number {
   // Stop watching before the fd is closed, so a number reused at once for a new socket is never
   // confused with the old one, and no poll handle outlives its fd.
@@ -107,6 +150,8 @@ interface Registered {
   socket: Pointer;
   timer: Pointer;
   write: Pointer;
+  read: Pointer;
+  progress: Pointer;
   closeSocket: Pointer | undefined;
 }
 
@@ -127,6 +172,8 @@ export function registeredCallbacks(): Registered {
       socket: koffi.register(onSocket, koffi.pointer(SocketCallback)) as Pointer,
       timer: koffi.register(onTimer, koffi.pointer(TimerCallback)) as Pointer,
       write: koffi.register(onWrite, koffi.pointer(WriteCallback)) as Pointer,
+      read: koffi.register(onRead, koffi.pointer(ReadCallback)) as Pointer,
+      progress: koffi.register(onProgress, koffi.pointer(XferInfoCallback)) as Pointer,
       closeSocket,
     };
   }

@@ -80,19 +80,18 @@ export function compileOptions(lib: Libcurl, req: NormalizedRequest, headerList:
   set('url', CURLOPT.URL, req.url);
   const { method, body } = req;
   if (method === 'HEAD') set('method', CURLOPT.NOBODY, 1);
-  else if (method === 'POST' && body) set('method', CURLOPT.POST, 1);
-  else if (method !== 'GET') set('method', CURLOPT.CUSTOMREQUEST, method);
-  if (body?.kind === 'stream') {
-    throw CurlError.invalidInput(
-      'body',
-      'streamed uploads (Readable, Observable) are not supported yet',
-      req.url,
-    );
-  }
+  else if (body) {
+    set('method', CURLOPT.POST, 1);
+    if (method !== 'POST') set('method', CURLOPT.CUSTOMREQUEST, method);
+  } else if (method !== 'GET') set('method', CURLOPT.CUSTOMREQUEST, method);
   if (body?.kind === 'bytes') {
     set('body', CURLOPT.POSTFIELDSIZE_LARGE, body.bytes.byteLength);
     set('body', CURLOPT.COPYPOSTFIELDS, body.bytes.byteLength === 0 ? '' : body.bytes);
+  } else if (body?.kind === 'stream') {
+    // Read through CURLOPT_READFUNCTION; an unknown length goes as chunks over HTTP/1.1.
+    set('body', CURLOPT.POSTFIELDSIZE_LARGE, body.length ?? -1);
   }
+  if (req.progress) set('progress', CURLOPT.NOPROGRESS, 0);
   if (headerList !== 0) set('headers', CURLOPT.HTTPHEADER, headerList);
   if (req.timeoutMs !== undefined) set('timeoutMs', CURLOPT.TIMEOUT_MS, req.timeoutMs);
   if (req.connectTimeoutMs !== undefined)

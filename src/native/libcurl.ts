@@ -43,6 +43,12 @@ export const TimerCallback = koffi.proto(
 export const WriteCallback = koffi.proto(
   'size_t rxcurl_write_cb(void *ptr, size_t size, size_t nmemb, intptr_t userdata)',
 );
+export const ReadCallback = koffi.proto(
+  'size_t rxcurl_read_cb(void *buffer, size_t size, size_t nitems, intptr_t userdata)',
+);
+export const XferInfoCallback = koffi.proto(
+  'int rxcurl_xferinfo_cb(intptr_t clientp, int64_t dltotal, int64_t dlnow, int64_t ultotal, int64_t ulnow)',
+);
 export const CloseSocketCallback = koffi.proto('int rxcurl_closesocket_cb(intptr_t clientp, int fd)');
 
 type SetOpt<T> = (handle: Handle, option: number, value: T) => number;
@@ -123,6 +129,15 @@ function bind(lib: LibraryHandle) {
       line: string,
     ) => Handle,
     slist_free_all: lib.func('void curl_slist_free_all(intptr_t list)') as (list: Handle) => void,
+
+    share_init: lib.func('intptr_t curl_share_init()') as () => Handle,
+    share_cleanup: lib.func('int curl_share_cleanup(intptr_t share)') as (share: Handle) => number,
+    share_setopt_long: lib.func('curl_share_setopt', 'int', ['intptr_t', 'int', '...']) as (
+      share: Handle,
+      option: number,
+      type: 'int',
+      value: number,
+    ) => number,
 
     multi_init: lib.func('intptr_t curl_multi_init()') as () => Handle,
     multi_cleanup: lib.func('int curl_multi_cleanup(intptr_t multi)') as (m: Handle) => number,

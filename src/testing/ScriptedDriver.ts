@@ -208,6 +208,12 @@ export class ScriptedDriver implements MultiDriver {
     this.updateTimer();
   }
 
+  resume(job: TransferJob): void {
+    const exchange = this.byJob.get(job);
+    // As libcurl does on unpause: what was held back is read on the next action.
+    if (exchange && exchange.pending.length > 0) this.ready(exchange.fd, CURL_CSELECT_IN);
+  }
+
   socketAction(fd: number, events: number): number {
     this.actions.push({ time: this.scheduler.now(), fd, events });
     if (this.failNext !== 0) {
@@ -353,7 +359,7 @@ export class ScriptedDriver implements MultiDriver {
   /** The socket is readable: hand over, in order, what the script produced. */
   private deliver(exchange: Exchange): void {
     const { job } = exchange;
-    while (exchange.pending.length > 0 && this.exchanges.get(exchange.fd) === exchange) {
+    while (exchange.pending.length > 0 && this.exchanges.get(exchange.fd) === exchange && !job.paused) {
       const step = exchange.pending.shift()!;
       switch (step.kind) {
         case 'head':
