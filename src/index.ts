@@ -1,5 +1,6 @@
 export { Curl, DEFAULT_REQUEST_MAX_BODY_BYTES } from './api/Curl.js';
 export { download, request, transfer } from './api/defaultCurl.js';
+export { type TransferControl, transferControl } from './core/TransferJob.js';
 export type {
   CurlOptions,
   CurlRequest,
@@ -26,4 +27,5 @@ export { ensureOk } from './operators/ensureOk.js';
 export { json } from './operators/json.js';
 export { isTransient, type RetryTransientOptions, retryTransient } from './operators/retryTransient.js';
 export { text } from './operators/text.js';
+export { type ToFileOptions, toFile } from './operators/toFile.js';
 export { RXCURL_VERSION } from './version.js';

@@ -1,83 +1,93 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Observable, type Subscription } from 'rxjs';
+import { catchError, defer, filter, from, map, mergeMap, type Observable, of, switchMap } from 'rxjs';
 import type { CurlRequest, DownloadEvent, TransferEvent } from '../core/types.js';
+import { CurlError } from '../errors/CurlError.js';
 import { HttpError } from '../errors/HttpError.js';
+import { ensureOk } from '../operators/ensureOk.js';
+import { toFile } from '../operators/toFile.js';
 
 interface Transferring {
   transfer(request: CurlRequest | string): Observable<TransferEvent>;
 }
 
+const CURLE_RANGE_ERROR = 33;
+
+/** The partial file of a download: beside its destination, so the final rename is atomic. */
+export function partialPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.part`);
+}
+
 /**
- * download(): the body goes to a temporary file beside `path` (same folder, so the final rename
- * is atomic) and is renamed over `path` only after the transfer succeeded and the file is flushed.
- * On any failure, or on unsubscribe, the temporary file is removed before the error is delivered.
+ * download(): the body streams (with backpressure) into a partial file beside `path`, renamed over
+ * `path` only once the transfer succeeded and the file is closed. A libcurl error or a status >= 400
+ * fails it and removes the partial file first — unless `resume` is set: then the partial file stays,
+ * and the next download continues it with a range request, or starts over when the server ignores
+ * ranges.
  */
 export function downloadTo(
   curl: Transferring,
   request: CurlRequest | string,
   path: string,
 ): Observable<DownloadEvent> {
-  return new Observable<DownloadEvent>((subscriber) => {
-    const partial = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.part`);
-    const file = createWriteStream(partial);
-    let bytes = 0;
-    let total = 0;
-    let failed = false;
-    let finishing = false;
-    // The file may still be opening: unlink only once it is closed, or the open would recreate it.
-    const discard = (then: () => void) => {
-      file.once('close', () => unlink(partial).then(then, then));
-      file.destroy();
-    };
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      transfer?.unsubscribe();
-      discard(() => subscriber.error(err));
-    };
-    file.on('error', fail);
-    let transfer: Subscription | undefined;
+  const req: CurlRequest = typeof request === 'string' ? { url: request } : request;
+  const partial = partialPath(path);
+  const resume = req.resume === true;
+  const offset$ = resume
+    ? from(
+        stat(partial).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      )
+    : from([0]);
+  return offset$.pipe(switchMap((offset) => fetchFrom(curl, req, path, partial, offset, resume)));
+}
 
-    transfer = curl.transfer(request).subscribe({
-      next: (event) => {
-        switch (event.type) {
-          case 'response':
-            total = Number(event.headers['content-length'] ?? 0) || 0;
-            if (event.status >= 400) fail(new HttpError(event.status, event.headers, event.url));
-            break;
-          case 'data':
-            bytes += event.chunk.length;
-            file.write(event.chunk);
-            break;
-          case 'progress':
-            subscriber.next({
-              type: 'progress',
-              downloaded: event.downloaded,
-              total: event.downloadTotal || total,
-            });
-            break;
-          case 'done':
-            finishing = true;
-            file.end(() =>
-              rename(partial, path).then(() => {
-                subscriber.next({ type: 'done', path, bytes, result: event.result });
-                subscriber.complete();
-              }, fail),
-            );
-            break;
-        }
-      },
-      error: fail,
-    });
-
-    return () => {
-      transfer?.unsubscribe();
-      if (failed || finishing) return;
-      failed = true;
-      discard(() => {});
-    };
-  });
+function fetchFrom(
+  curl: Transferring,
+  req: CurlRequest,
+  path: string,
+  partial: string,
+  offset: number,
+  resume: boolean,
+): Observable<DownloadEvent> {
+  const ranged: CurlRequest =
+    offset > 0 ? { ...req, curlOptions: { ...req.curlOptions, RESUME_FROM_LARGE: offset } } : req;
+  let bytes = 0;
+  let appended = false;
+  return curl.transfer(ranged).pipe(
+    ensureOk(),
+    map((event) => {
+      if (event.type === 'response') appended = offset > 0 && event.status === 206;
+      if (event.type === 'data') bytes += event.chunk.length;
+      return event;
+    }),
+    toFile(partial, { resumeFrom: offset, keepPartial: resume }),
+    filter((event) => event.type === 'progress' || event.type === 'done'),
+    mergeMap((event): Observable<DownloadEvent> => {
+      const base = appended ? offset : 0;
+      if (event.type === 'progress') {
+        return of<DownloadEvent>({
+          type: 'progress',
+          downloaded: base + event.downloaded,
+          total: base + event.downloadTotal,
+        });
+      }
+      const result = (event as Extract<TransferEvent, { type: 'done' }>).result;
+      return defer(() => rename(partial, path)).pipe(
+        map((): DownloadEvent => ({ type: 'done', path, bytes: base + bytes, result })),
+      );
+    }),
+    catchError((err) => {
+      // The server does not do ranges for this file, or not this range: start over.
+      const refused =
+        (err instanceof CurlError && err.code === CURLE_RANGE_ERROR) ||
+        (err instanceof HttpError && err.status === 416);
+      if (offset > 0 && refused) {
+        return fetchFrom(curl, req, path, partial, 0, resume);
+      }
+      throw err;
+    }),
+  );
 }

@@ -69,6 +69,8 @@ class EasySlot implements EasyTarget {
   received = 0;
   maxBodyBytes = Number.POSITIVE_INFINITY;
   upload: UploadSource | undefined = undefined;
+  /** Body bytes handed to libcurl; its own count includes chunked framing. */
+  sent = 0;
   /** The read callback returned CURL_READFUNC_PAUSE and waits for the upload source. */
   sendPaused = false;
   private lastProgress = 0;
@@ -88,7 +90,10 @@ class EasySlot implements EasyTarget {
 
   read(into: Uint8Array): number {
     const n = this.upload ? this.upload.read(into) : 0;
-    if (n >= 0) return n;
+    if (n >= 0) {
+      this.sent += n;
+      return n;
+    }
     this.sendPaused = true;
     return CURL_READFUNC_PAUSE;
   }
@@ -105,6 +110,7 @@ class EasySlot implements EasyTarget {
     this.job = job;
     this.errorBuffer[0] = 0;
     this.received = 0;
+    this.sent = 0;
     this.lastProgress = performance.now();
     this.maxBodyBytes = job.request.maxBodyBytes ?? Number.POSITIVE_INFINITY;
     const { body } = job.request;
@@ -361,7 +367,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       status: info(CURLINFO.RESPONSE_CODE),
       httpVersion: httpVersionName(info(CURLINFO.HTTP_VERSION)),
       downloadedBytes: info(CURLINFO.SIZE_DOWNLOAD_T),
-      uploadedBytes: info(CURLINFO.SIZE_UPLOAD_T),
+      uploadedBytes: slot.upload ? slot.sent : info(CURLINFO.SIZE_UPLOAD_T),
       redirects: info(CURLINFO.REDIRECT_COUNT),
       primaryIp: this.infoString(easy, CURLINFO.PRIMARY_IP),
       primaryPort: info(CURLINFO.PRIMARY_PORT),

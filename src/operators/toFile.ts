@@ -1,0 +1,83 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { transferControl } from '../core/TransferJob.js';
+import type { TransferEvent } from '../core/types.js';
+
+export interface ToFileOptions {
+  /** The file already holds this many bytes of the body: a 206 response is appended to it. */
+  resumeFrom?: number;
+  /** Keep what was written when the transfer fails, for a later resume. Default false: remove it. */
+  keepPartial?: boolean;
+}
+
+/**
+ * Writes a transfer's `data` to `path` and passes its other events on; `done` comes once the file
+ * is flushed and closed. While the file stream's buffer is full the transfer is paused, so a fast
+ * network and a slow disk never pile the body up in memory. On error or unsubscribe the file is
+ * removed (a resumed file keeps what it had before).
+ */
+export function toFile(
+  path: string,
+  options: ToFileOptions = {},
+): OperatorFunction<TransferEvent, TransferEvent> {
+  return (source) =>
+    new Observable<TransferEvent>((subscriber) => {
+      let file: WriteStream | undefined;
+      let appending = false;
+      let settled = false;
+      let subscription: Subscription | undefined;
+      const open = (status: number) => {
+        appending = options.resumeFrom !== undefined && options.resumeFrom > 0 && status === 206;
+        file = createWriteStream(path, { flags: appending ? 'a' : 'w' });
+        file.on('error', (err) => discard(() => subscriber.error(err)));
+      };
+      // The file may still be opening: remove it once closed, or the open would create it again.
+      const discard = (then: () => void) => {
+        if (settled) return;
+        settled = true;
+        subscription?.unsubscribe();
+        if (!file || appending || options.keepPartial) {
+          file?.destroy();
+          then();
+          return;
+        }
+        file.once('close', () => unlink(path).then(then, then));
+        file.destroy();
+      };
+      subscription = source.subscribe({
+        next: (event) => {
+          switch (event.type) {
+            case 'response':
+              open(event.status);
+              subscriber.next(event);
+              break;
+            case 'data': {
+              if (!file) open(200);
+              if (!file!.write(event.chunk)) {
+                const control = transferControl(event);
+                if (control) {
+                  control.pause();
+                  file!.once('drain', () => control.resume());
+                }
+              }
+              break;
+            }
+            case 'done':
+              if (!file) open(200);
+              file!.end(() => {
+                if (settled) return;
+                settled = true;
+                subscriber.next(event);
+                subscriber.complete();
+              });
+              break;
+            default:
+              subscriber.next(event);
+          }
+        },
+        error: (err) => discard(() => subscriber.error(err)),
+      });
+      return () => discard(() => {});
+    });
+}
