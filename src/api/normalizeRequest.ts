@@ -68,7 +68,13 @@ export function normalizeRequest(input: CurlRequest | string, context: RequestCo
   if (req.body !== undefined && req.json !== undefined) throw bad('body', 'and json cannot both be given');
   let body: NormalizedBody | undefined;
   if (req.json !== undefined) {
-    const text = JSON.stringify(req.json);
+    // JSON.stringify throws a bare TypeError on a cycle or a BigInt: report it as bad input instead.
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(req.json);
+    } catch (err) {
+      throw bad('json', `cannot be serialised as JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
     if (text === undefined) throw bad('json', 'cannot be serialised as JSON');
     body = { kind: 'bytes', bytes: Buffer.from(text) };
     addDefaultHeader(headers, 'Content-Type', 'application/json');

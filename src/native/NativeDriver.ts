@@ -287,15 +287,15 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       const job = slot?.job;
       if (!slot || !job) continue;
       const result = this.readResult(slot, job, code);
-      if (job.active && !job.responded && result.status > 0) slot.respond(job);
-      if (job.active && code === 0 && job.request.progress) {
-        // The final progress event carries the full totals.
-        job.progress(
-          result.downloadedBytes,
-          result.downloadedBytes,
-          result.uploadedBytes,
-          result.uploadedBytes,
-        );
+      if (job.active && job.callbackError === undefined) {
+        try {
+          if (!job.responded && result.status > 0) slot.respond(job);
+          // The final progress event carries the full totals.
+          const { downloadedBytes: down, uploadedBytes: up } = result;
+          if (code === 0 && job.request.progress) job.progress(down, down, up, up);
+        } catch (err) {
+          job.callbackError = err; // this transfer's failure, not the multi handle's
+        }
       }
       this.detach(slot);
       onDone(job, result);
@@ -339,7 +339,9 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       // struct curl_header starts with `char *name; char *value;`.
       const name = koffi.decode(h, 0, 'const char *') as string;
       const value = koffi.decode(h, POINTER_SIZE, 'const char *') as string;
-      addHeader(headers, name.toLowerCase(), value);
+      // libcurl 7.88's curl_easy_header leaves the CR of an empty value ("X-Empty: \r\n" gives "\r");
+      // it trims trailing whitespace of every other value itself.
+      addHeader(headers, name.toLowerCase(), value === '\r' ? '' : value);
     }
     return {
       status: this.infoNumber(easy, CURLINFO.RESPONSE_CODE),

@@ -1,0 +1,116 @@
+import test from 'ava';
+import koffi from 'koffi';
+import { BehaviorSubject, Subject } from 'rxjs';
+import {
+  CURL_CSELECT_IN,
+  CURL_CSELECT_OUT,
+  CURL_POLL_IN,
+  CURL_POLL_INOUT,
+  CURL_POLL_OUT,
+} from '../../src/core/socketEvents.js';
+import { SocketPolls } from '../../src/native/SocketPolls.js';
+
+// Raw sockets that Node's own loop does not watch, so the adapter is the only poller of them.
+const libc = koffi.load(null);
+const socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+const write = libc.func('long write(int fd, const char *buf, size_t n)');
+const read = libc.func('long read(int fd, _Out_ uint8_t *buf, size_t n)');
+const close = libc.func('int close(int fd)');
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+
+function pair(): [number, number] {
+  const fds = new Int32Array(2);
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) !== 0) throw new Error('socketpair failed');
+  return [fds[0], fds[1]];
+}
+
+function nextEvent(events: Subject<number> | { subscribe: Subject<number>['subscribe'] }, timeoutMs = 2000) {
+  return new Promise<number | 'timeout'>((resolve) => {
+    const timer = setTimeout(() => {
+      sub.unsubscribe();
+      resolve('timeout');
+    }, timeoutMs);
+    const sub = events.subscribe((ev) => {
+      clearTimeout(timer);
+      sub.unsubscribe();
+      resolve(ev);
+    });
+  });
+}
+
+test('emits CURL_CSELECT_OUT for a writable socket and CURL_CSELECT_IN once data arrives', async (t) => {
+  const polls = new SocketPolls();
+  const [a, b] = pair();
+  t.teardown(() => {
+    polls.closeAll();
+    close(a);
+    close(b);
+  });
+  const interest = new BehaviorSubject(CURL_POLL_OUT);
+  const events = new Subject<number>();
+  const sub = polls.watch(a, interest).subscribe(events);
+  t.is(await nextEvent(events), CURL_CSELECT_OUT);
+
+  interest.next(CURL_POLL_IN);
+  t.is(await nextEvent(events, 100), 'timeout', 'nothing to read yet');
+  write(b, 'x', 1);
+  t.is(await nextEvent(events), CURL_CSELECT_IN);
+  read(a, new Uint8Array(1), 1);
+
+  interest.next(CURL_POLL_INOUT);
+  t.is(await nextEvent(events), CURL_CSELECT_OUT);
+  sub.unsubscribe();
+});
+
+test('completing the interest (CURL_POLL_REMOVE) stops the events; the handle is kept for the fd', async (t) => {
+  const polls = new SocketPolls();
+  const [a, b] = pair();
+  t.teardown(() => {
+    polls.closeAll();
+    close(a);
+    close(b);
+  });
+  const interest = new BehaviorSubject(CURL_POLL_IN);
+  const events = new Subject<number>();
+  let completed = false;
+  polls.watch(a, interest).subscribe({ next: (ev) => events.next(ev), complete: () => (completed = true) });
+  interest.complete();
+  t.true(completed);
+  write(b, 'x', 1);
+  t.is(await nextEvent(events, 150), 'timeout');
+  t.is(polls.size, 1, 'one idle handle for the fd');
+
+  // The same fd watched again reuses it.
+  const again = new Subject<number>();
+  const sub = polls.watch(a, new BehaviorSubject(CURL_POLL_IN)).subscribe(again);
+  t.is(await nextEvent(again), CURL_CSELECT_IN);
+  t.is(polls.size, 1);
+  sub.unsubscribe();
+
+  polls.socketClosed(a);
+  t.is(polls.size, 0);
+});
+
+test('an fd number closed and reused for a new socket is watched correctly', async (t) => {
+  const polls = new SocketPolls();
+  const [a, b] = pair();
+  const sub = polls.watch(a, new BehaviorSubject(CURL_POLL_IN)).subscribe();
+  sub.unsubscribe();
+  polls.socketClosed(a);
+  close(a);
+  close(b);
+  const [c, d] = pair(); // the kernel hands out the lowest free numbers: `a` comes back
+  t.teardown(() => {
+    polls.closeAll();
+    close(c);
+    close(d);
+  });
+  t.true(c === a || d === a, 'the fd number was reused');
+  const reused = c === a ? c : d;
+  const peer = reused === c ? d : c;
+  const events = new Subject<number>();
+  polls.watch(reused, new BehaviorSubject(CURL_POLL_IN)).subscribe(events);
+  write(peer, 'y', 1);
+  t.is(await nextEvent(events), CURL_CSELECT_IN);
+});

@@ -1,0 +1,69 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import { lastValueFrom } from 'rxjs';
+import { Curl, CurlError } from '../../src/index.js';
+import { registeredCallbacks } from '../../src/native/callbacks.js';
+import { NativeDriver } from '../../src/native/NativeDriver.js';
+
+async function serve(body: Buffer) {
+  const server = http.createServer((_req, res) => res.end(body));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+test('one registered callback of each kind serves every transfer', async (t) => {
+  const { server, url } = await serve(Buffer.from('ok'));
+  t.teardown(() => server.close());
+  const curl = new Curl();
+  const before = registeredCallbacks();
+  await Promise.all(Array.from({ length: 50 }, () => lastValueFrom(curl.request(url))));
+  const after = registeredCallbacks();
+  t.is(after, before);
+  for (const key of ['socket', 'timer', 'write', 'read', 'progress'] as const)
+    t.is(typeof after[key], 'bigint');
+  await curl.close();
+});
+
+test('an exception thrown inside the write callback fails that transfer with it, not with a silent write error', async (t) => {
+  const { server, url } = await serve(Buffer.alloc(100_000, 1));
+  t.teardown(() => server.close());
+  const curl = new Curl();
+  // Fault injection: reading the response head (done inside the write callback) throws for one URL.
+  const boom = new Error('head reader failed');
+  const readHead = NativeDriver.prototype.readHead;
+  NativeDriver.prototype.readHead = function (this: NativeDriver, slot) {
+    if ((slot as { job?: { request: { url: string } } }).job?.request.url.endsWith('?boom')) throw boom;
+    return readHead.call(this, slot);
+  };
+  t.teardown(() => {
+    NativeDriver.prototype.readHead = readHead;
+  });
+  const [failed, fine] = await Promise.all([
+    lastValueFrom(curl.request(`${url}?boom`)).catch((e) => e),
+    lastValueFrom(curl.request(url)),
+  ]);
+  t.is(failed, boom);
+  t.is(fine.body.length, 100_000);
+  t.is(curl.stats().transfers, 0);
+  await curl.close();
+});
+
+test('maxBodyBytes: a body growing past the limit fails with CURLE_FILESIZE_EXCEEDED from the write callback', async (t) => {
+  // Chunked, so libcurl cannot know the size up front and only our count can stop it.
+  const server = http.createServer((_req, res) => {
+    res.write(Buffer.alloc(60_000));
+    res.end(Buffer.alloc(60_000));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const curl = new Curl();
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const error = await lastValueFrom(curl.request({ url, maxBodyBytes: 50_000 })).catch((e) => e);
+  t.true(error instanceof CurlError);
+  t.is(error.code, 63);
+  t.regex(error.message, /maxBodyBytes/);
+  const whole = await lastValueFrom(curl.request({ url, maxBodyBytes: 200_000 }));
+  t.is(whole.body.length, 120_000);
+  await curl.close();
+});

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { Curl, RXCURL_VERSION } from '../../src/index.js';
+import { LIBCURL_NAMES, loadLibcurl } from '../../src/native/libcurl.js';
+
+test('a library that does not load: the error lists what was tried and how to install libcurl', (t) => {
+  const error = t.throws(() => loadLibcurl('/nonexistent/libcurl-missing.so'));
+  t.regex(error.message, /\/nonexistent\/libcurl-missing\.so/);
+  t.regex(error.message, /apt-get install libcurl4/);
+  t.regex(error.message, /RXCURL_LIBCURL/);
+});
+
+test('the default names are tried in order when nothing is configured', (t) => {
+  t.true(LIBCURL_NAMES.includes('libcurl.so.4') || process.platform !== 'linux');
+  const lib = loadLibcurl();
+  t.true(LIBCURL_NAMES.includes(lib.path));
+  t.is(loadLibcurl(), lib, 'loaded once');
+});
+
+test('Curl.version describes the loaded libcurl', (t) => {
+  const { version } = Curl;
+  t.regex(version.libcurl, /^\d+\.\d+\.\d+/);
+  t.true(version.protocols.includes('http'));
+  t.true(version.protocols.includes('https') === version.features.ssl);
+  t.is(typeof version.features.http2, 'boolean');
+  t.is(version.features.ssl, version.ssl !== '');
+});
+
+test('RXCURL_VERSION is the package version', (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  t.is(RXCURL_VERSION, pkg.version);
+});
