@@ -59,7 +59,16 @@ function fetchFrom(
   return curl.transfer(ranged).pipe(
     ensureOk(),
     map((event) => {
-      if (event.type === 'response') appended = offset > 0 && event.status === 206;
+      if (event.type === 'response') {
+        // A server that ignores ranges and answers 200 with a Content-Length equal to the bytes we
+        // have: libcurl ends the transfer OK without reading the body ("the entire document is
+        // already downloaded"), so the partial file is complete. toFile must append (nothing) to
+        // it as after a 206, not open it for writing, which would truncate it to an empty file.
+        const complete =
+          offset > 0 && event.status === 200 && event.headers['content-length'] === String(offset);
+        appended = offset > 0 && (event.status === 206 || complete);
+        if (complete) return { ...event, status: 206 };
+      }
       if (event.type === 'data') bytes += event.chunk.length;
       return event;
     }),

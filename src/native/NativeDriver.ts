@@ -102,7 +102,11 @@ class EasySlot implements EasyTarget {
     const now = performance.now();
     if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
     this.lastProgress = now;
-    this.job?.progress(downloaded, downloadTotal, uploaded, uploadTotal);
+    // libcurl's count of a chunked upload includes the chunk framing, while the final event and
+    // uploadedBytes count body bytes (`sent`): capped there, `uploaded` never overshoots the body
+    // and then goes back.
+    const sentBody = this.upload ? Math.min(uploaded, this.sent) : uploaded;
+    this.job?.progress(downloaded, downloadTotal, sentBody, uploadTotal);
   }
 
   /** A new transfer on this handle: counters back to zero, the upload source started. */
@@ -148,7 +152,8 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   runningHandles = 0;
   private multi: Handle = 0;
   private share: Handle = 0;
-  private readonly id: number;
+  /** This driver's entry in multiTargets while a multi handle is open; 0 when closed. */
+  private id = 0;
   private callbacks: MultiCallbacks | undefined;
   private readonly byEasy = new Map<Handle, EasySlot>();
   private readonly pool: EasySlot[] = [];
@@ -164,13 +169,15 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   constructor(private readonly options: NativeDriverOptions = {}) {
     this.lib = loadLibcurl(options.libcurl);
     this.userAgent = userAgent(this.lib);
-    this.id = multiTargets.add(this);
   }
 
   open(callbacks: MultiCallbacks): void {
     const { lib, options } = this;
     const fns = registeredCallbacks();
     this.callbacks = callbacks;
+    // Registered per open multi handle and released in close(): a table entry kept after close()
+    // would keep this driver, its engine and everything they hold alive for the life of the process.
+    this.id = multiTargets.add(this);
     this.multi = lib.multi_init();
     if (this.multi === 0) throw new Error('curl_multi_init failed');
     // One share handle per Curl: DNS answers, TLS sessions and (when on) cookies are common to its transfers.
@@ -321,6 +328,8 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     this.lib.multi_cleanup(this.multi);
     this.lib.share_cleanup(this.share); // after every easy handle that used it is gone
     this.polls.closeAll();
+    multiTargets.release(this.id); // after multi_cleanup, which may still call the socket callbacks
+    this.id = 0;
     this.multi = 0;
     this.share = 0;
     this.runningHandles = 0;

@@ -1,0 +1,115 @@
+// Large bodies made on the fly, and a sampler of the process's resident memory, for the tests that
+// check transfers of hundreds of MiB run in flat memory.
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable, type Writable } from 'node:stream';
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
+
+const BLOCK = randomBytes(64 * KiB);
+
+/** Chunk `index` of a generated body: a random block stamped with the index, so no two are alike. */
+export function generatedChunk(index: number, size: number): Buffer {
+  const chunk = Buffer.allocUnsafe(size);
+  BLOCK.copy(chunk, 0, 0, Math.min(size, BLOCK.length));
+  if (size > BLOCK.length) chunk.fill(index & 255, BLOCK.length);
+  if (size >= 8) chunk.writeDoubleLE(index, 0);
+  return chunk;
+}
+
+export interface GeneratedBody {
+  readable: Readable;
+  /** sha256 of everything the Readable produced so far (all of it, once it ended). */
+  digest(): string;
+  produced(): number;
+}
+
+/** A Readable of `size` bytes made lazily in `chunkSize` chunks, hashing what it hands out. */
+export function generatedBody(size: number, chunkSize = 64 * KiB): GeneratedBody {
+  const hash = createHash('sha256');
+  let produced = 0;
+  let index = 0;
+  let digest: string | undefined;
+  const readable = new Readable({
+    highWaterMark: chunkSize,
+    read() {
+      if (produced >= size) {
+        digest ??= hash.digest('hex');
+        this.push(null);
+        return;
+      }
+      const chunk = generatedChunk(index++, Math.min(chunkSize, size - produced));
+      produced += chunk.length;
+      hash.update(chunk);
+      this.push(chunk);
+    },
+  });
+  return {
+    readable,
+    digest: () => (digest ??= hash.digest('hex')),
+    produced: () => produced,
+  };
+}
+
+/** The sha256 of the body generatedBody(size, chunkSize) produces, computed without keeping it. */
+export function generatedDigest(size: number, chunkSize = 64 * KiB): string {
+  const hash = createHash('sha256');
+  for (let offset = 0, index = 0; offset < size; offset += chunkSize, index++) {
+    hash.update(generatedChunk(index, Math.min(chunkSize, size - offset)));
+  }
+  return hash.digest('hex');
+}
+
+/** Writes a generated body of `size` bytes to `out`, honouring its backpressure. Resolves at the end. */
+export async function writeGenerated(
+  out: Writable,
+  size: number,
+  chunkSize = 64 * KiB,
+  isCancelled: () => boolean = () => false,
+): Promise<void> {
+  let index = 0;
+  for (let offset = 0; offset < size; offset += chunkSize) {
+    if (isCancelled() || out.destroyed) return;
+    const ok = out.write(generatedChunk(index++, Math.min(chunkSize, size - offset)));
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          out.off('drain', done);
+          out.off('close', done);
+          resolve();
+        };
+        out.on('drain', done);
+        out.on('close', done);
+      });
+    }
+  }
+}
+
+export interface RssSampler {
+  /** Stops sampling; the RSS at start, the highest sample, and their difference, in bytes. */
+  stop(): { baseline: number; peak: number; growth: number; samples: number };
+}
+
+/** Samples process.memoryUsage.rss() every `intervalMs` from now on. */
+export function sampleRss(intervalMs = 25): RssSampler {
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  let samples = 0;
+  const sample = () => {
+    samples++;
+    peak = Math.max(peak, process.memoryUsage.rss());
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { baseline, peak, growth: peak - baseline, samples };
+    },
+  };
+}
+
+export function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}

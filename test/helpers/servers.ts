@@ -1,0 +1,120 @@
+// Local servers for the integration tests: everything listens on 127.0.0.1, port 0.
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import type { ExecutionContext } from 'ava';
+import { Curl, type CurlOptions } from '../../src/index.js';
+
+export interface TestServer {
+  /** 'http://127.0.0.1:<port>' without a trailing slash. */
+  url: string;
+  port: number;
+  /** Every request the server received, in order. */
+  requests: http.IncomingMessage[];
+  /** Connections currently open. */
+  sockets: Set<net.Socket>;
+  close(): Promise<void>;
+}
+
+function listen(server: net.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function track(server: net.Server): Set<net.Socket> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return sockets;
+}
+
+function closer(server: net.Server, sockets: Set<net.Socket>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+    return closing;
+  };
+}
+
+/** An HTTP server on 127.0.0.1 with the given handler. */
+export async function startServer(handler: http.RequestListener): Promise<TestServer> {
+  const requests: http.IncomingMessage[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req);
+    handler(req, res);
+  });
+  server.keepAliveTimeout = 30_000;
+  const sockets = track(server);
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}`, port, requests, sockets, close: closer(server, sockets) };
+}
+
+/** A raw TCP server: `onConnection` gets every accepted socket. */
+export async function startTcpServer(onConnection: (socket: net.Socket) => void): Promise<TestServer> {
+  const server = net.createServer(onConnection);
+  const sockets = track(server);
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}`, port, requests: [], sockets, close: closer(server, sockets) };
+}
+
+/** Starts a server and closes it when the test ends. */
+export async function useServer(t: ExecutionContext, handler: http.RequestListener): Promise<TestServer> {
+  const server = await startServer(handler);
+  t.teardown(() => server.close());
+  return server;
+}
+
+/** A port that nothing listens on: a server is bound to it, then closed. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A new Curl, closed when the test ends. */
+export function useCurl(t: ExecutionContext, options?: CurlOptions): Curl {
+  const curl = new Curl(options);
+  t.teardown(() => curl.close());
+  return curl;
+}
+
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function randomPayload(size: number): Buffer {
+  return randomBytes(size);
+}
+
+/** The whole body of a request. */
+export function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `condition` every few milliseconds until it holds; rejects after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}

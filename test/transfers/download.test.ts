@@ -1,0 +1,283 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { lastValueFrom, toArray } from 'rxjs';
+import { partialPath } from '../../src/api/downloadTo.js';
+import { CurlError, type DownloadEvent, HttpError } from '../../src/index.js';
+import { randomPayload, sha256, useCurl, useServer, waitFor } from '../helpers/servers.js';
+
+const PAYLOAD = randomPayload(4 * 1024 * 1024 + 321);
+
+function tempDir(t: ExecutionContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rxcurl-dl-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+interface FileServerOptions {
+  /** Answer every request with 200 and the whole body, whatever its Range header. */
+  ignoreRange?: boolean;
+}
+
+/**
+ * /file: PAYLOAD, with `Range: bytes=N-` honoured (206) unless ignoreRange; a range past the end
+ * is a 416. /missing: 404. /reset: 1 MiB of PAYLOAD, then the connection is destroyed.
+ * /stall: 1 MiB, then nothing. /slow: PAYLOAD in 16 pieces, one every 40 ms.
+ */
+async function serveFiles(t: ExecutionContext, options: FileServerOptions = {}) {
+  const ranges: Array<string | undefined> = [];
+  const server = await useServer(t, (req, res) => {
+    ranges.push(req.headers.range);
+    switch (req.url) {
+      case '/missing':
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not here');
+        return;
+      case '/reset':
+        res.writeHead(200, { 'content-length': PAYLOAD.length });
+        res.write(PAYLOAD.subarray(0, 1024 * 1024), () => setTimeout(() => res.destroy(), 30));
+        return;
+      case '/stall':
+        res.writeHead(200, { 'content-length': PAYLOAD.length });
+        res.write(PAYLOAD.subarray(0, 1024 * 1024));
+        return;
+      case '/slow': {
+        res.writeHead(200, { 'content-length': PAYLOAD.length });
+        const piece = Math.ceil(PAYLOAD.length / 16);
+        let offset = 0;
+        const timer = setInterval(() => {
+          if (res.destroyed) return clearInterval(timer);
+          res.write(PAYLOAD.subarray(offset, offset + piece));
+          offset += piece;
+          if (offset >= PAYLOAD.length) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, 40);
+        return;
+      }
+    }
+    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    if (from > 0 && !options.ignoreRange) {
+      if (from >= PAYLOAD.length) {
+        res.writeHead(416, { 'content-range': `bytes */${PAYLOAD.length}` }).end();
+        return;
+      }
+      res.writeHead(206, {
+        'content-length': PAYLOAD.length - from,
+        'content-range': `bytes ${from}-${PAYLOAD.length - 1}/${PAYLOAD.length}`,
+      });
+      res.end(PAYLOAD.subarray(from));
+      return;
+    }
+    res.writeHead(200, {
+      'content-length': PAYLOAD.length,
+      'accept-ranges': options.ignoreRange ? 'none' : 'bytes',
+    });
+    res.end(PAYLOAD);
+  });
+  return { server, ranges };
+}
+
+test('download() writes the body exactly; only the final file is left', async (t) => {
+  const { server } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'payload.bin');
+  const events = await lastValueFrom(curl.download(`${server.url}/file`, path).pipe(toArray()));
+  const done = events.at(-1) as Extract<DownloadEvent, { type: 'done' }>;
+  t.is(done.type, 'done');
+  t.is(done.path, path);
+  t.is(done.bytes, PAYLOAD.length);
+  t.is(done.result.status, 200);
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+  t.deepEqual(readdirSync(dir), ['payload.bin']);
+  t.deepEqual(
+    events.filter((e) => e.type === 'progress'),
+    [],
+    'no progress events unless asked for',
+  );
+});
+
+test('download() over an existing file replaces it', async (t) => {
+  const { server } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'payload.bin');
+  writeFileSync(path, 'old contents that are longer than nothing');
+  await lastValueFrom(curl.download(`${server.url}/file`, path));
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+  t.deepEqual(readdirSync(dir), ['payload.bin']);
+});
+
+test('a 404 is an HttpError and leaves no file, neither the target nor a partial', async (t) => {
+  const { server } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'missing.bin');
+  const err = await t.throwsAsync(lastValueFrom(curl.download(`${server.url}/missing`, path)));
+  t.true(err instanceof HttpError);
+  t.is((err as HttpError).status, 404);
+  t.is((err as HttpError).url, `${server.url}/missing`);
+  t.false(existsSync(path));
+  t.false(existsSync(partialPath(path)));
+  t.deepEqual(readdirSync(dir), []);
+});
+
+test('a connection reset mid-body is a CurlError and leaves no file', async (t) => {
+  const { server } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'reset.bin');
+  let leftAtError: string[] | undefined;
+  const err = await t.throwsAsync(
+    lastValueFrom(curl.download(`${server.url}/reset`, path)).catch((e) => {
+      leftAtError = readdirSync(dir);
+      throw e;
+    }),
+  );
+  t.true(err instanceof CurlError, String(err));
+  t.true([18, 56].includes((err as CurlError).code as number), `code ${(err as CurlError).code}`);
+  t.deepEqual(leftAtError, [], 'the partial file is removed before the error is delivered');
+  t.deepEqual(readdirSync(dir), []);
+});
+
+test('unsubscribing mid-body leaves no file', async (t) => {
+  const { server } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'stalled.bin');
+  const partial = partialPath(path);
+  const subscription = curl.download(`${server.url}/stall`, path).subscribe();
+  await waitFor(
+    () => existsSync(partial) && readFileSync(partial).length === 1024 * 1024,
+    'the first MiB on disk',
+  );
+  subscription.unsubscribe();
+  await waitFor(() => readdirSync(dir).length === 0, 'the partial file to be removed');
+  t.deepEqual(readdirSync(dir), []);
+  t.is(curl.stats().transfers, 0);
+});
+
+test('resume: an existing partial file is continued with a Range request', async (t) => {
+  const { server, ranges } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'resumed.bin');
+  const have = 1_500_001;
+  writeFileSync(partialPath(path), PAYLOAD.subarray(0, have));
+  const done = (await lastValueFrom(
+    curl.download({ url: `${server.url}/file`, resume: true }, path),
+  )) as Extract<DownloadEvent, { type: 'done' }>;
+  t.deepEqual(ranges, [`bytes=${have}-`]);
+  t.is(done.result.status, 206);
+  t.is(done.bytes, PAYLOAD.length, 'bytes counts the whole file');
+  t.is(done.result.downloadedBytes, PAYLOAD.length - have, 'only the rest went over the network');
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+  t.deepEqual(readdirSync(dir), ['resumed.bin']);
+});
+
+test('resume without a partial file downloads the whole body with no Range header', async (t) => {
+  const { server, ranges } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'fresh.bin');
+  await lastValueFrom(curl.download({ url: `${server.url}/file`, resume: true }, path));
+  t.deepEqual(ranges, [undefined]);
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+  t.deepEqual(readdirSync(dir), ['fresh.bin']);
+});
+
+test('resume against a server that ignores Range starts over, and the file is still exact', async (t) => {
+  const { server, ranges } = await serveFiles(t, { ignoreRange: true });
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'restarted.bin');
+  // Garbage in the partial file: if any of it were kept, the checksum would be wrong.
+  writeFileSync(partialPath(path), Buffer.alloc(777_777, 0xee));
+  const done = (await lastValueFrom(
+    curl.download({ url: `${server.url}/file`, resume: true }, path),
+  )) as Extract<DownloadEvent, { type: 'done' }>;
+  t.log(`Range headers sent: ${JSON.stringify(ranges)}`);
+  t.is(ranges[0], 'bytes=777777-');
+  t.is(done.bytes, PAYLOAD.length);
+  t.is(readFileSync(path).length, PAYLOAD.length);
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+  t.deepEqual(readdirSync(dir), ['restarted.bin']);
+});
+
+test('resume with a partial file longer than the body (416) starts over', async (t) => {
+  const { server, ranges } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'toolong.bin');
+  writeFileSync(partialPath(path), Buffer.alloc(PAYLOAD.length + 10, 1));
+  await lastValueFrom(curl.download({ url: `${server.url}/file`, resume: true }, path));
+  t.deepEqual(ranges, [`bytes=${PAYLOAD.length + 10}-`, undefined]);
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+  t.deepEqual(readdirSync(dir), ['toolong.bin']);
+});
+
+for (const ignoreRange of [false, true]) {
+  test(`resume with an already complete partial file keeps it exact (server ${ignoreRange ? 'ignores' : 'honours'} Range)`, async (t) => {
+    // Honoured, the range is past the end: 416, and the download starts over. Ignored, the server
+    // answers 200 with a Content-Length equal to what is on disk: libcurl then ends the transfer
+    // without reading the body ("already downloaded"), and the partial file must be kept as is,
+    // not truncated (it once was: an empty file was renamed into place).
+    const { server } = await serveFiles(t, { ignoreRange });
+    const curl = useCurl(t);
+    const dir = tempDir(t);
+    const path = join(dir, 'complete.bin');
+    writeFileSync(partialPath(path), PAYLOAD);
+    const done = (await lastValueFrom(
+      curl.download({ url: `${server.url}/file`, resume: true }, path),
+    )) as Extract<DownloadEvent, { type: 'done' }>;
+    t.is(readFileSync(path).length, PAYLOAD.length);
+    t.is(done.bytes, PAYLOAD.length);
+    t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+    t.deepEqual(readdirSync(dir), ['complete.bin']);
+  });
+}
+
+test('progress: true gives DownloadEvent progress; the last one before done has the full size', async (t) => {
+  const { server } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'slow.bin');
+  const events = await lastValueFrom(
+    curl.download({ url: `${server.url}/slow`, progress: true }, path).pipe(toArray()),
+  );
+  const progress = events.filter(
+    (e): e is Extract<DownloadEvent, { type: 'progress' }> => e.type === 'progress',
+  );
+  t.true(progress.length >= 2, `${progress.length} progress events`);
+  t.is(events.at(-1)?.type, 'done');
+  t.deepEqual(events.at(-2), { type: 'progress', downloaded: PAYLOAD.length, total: PAYLOAD.length });
+  const downloaded = progress.map((p) => p.downloaded);
+  t.deepEqual(
+    downloaded,
+    [...downloaded].sort((a, b) => a - b),
+  );
+  t.true(
+    progress.some((p) => p.downloaded > 0 && p.downloaded < PAYLOAD.length && p.total === PAYLOAD.length),
+  );
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+});
+
+test('progress of a resumed download counts the bytes already on disk', async (t) => {
+  const { server } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'resumed-progress.bin');
+  const have = 2_000_000;
+  writeFileSync(partialPath(path), PAYLOAD.subarray(0, have));
+  const events = await lastValueFrom(
+    curl.download({ url: `${server.url}/file`, resume: true, progress: true }, path).pipe(toArray()),
+  );
+  const progress = events.filter(
+    (e): e is Extract<DownloadEvent, { type: 'progress' }> => e.type === 'progress',
+  );
+  t.deepEqual(progress.at(-1), { type: 'progress', downloaded: PAYLOAD.length, total: PAYLOAD.length });
+  t.true(progress.every((p) => p.downloaded >= have && p.total === PAYLOAD.length));
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+});

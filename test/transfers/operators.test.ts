@@ -1,0 +1,182 @@
+import test, { type ExecutionContext } from 'ava';
+import { asyncScheduler, lastValueFrom, type SchedulerAction, type SchedulerLike, toArray } from 'rxjs';
+import {
+  body,
+  CurlError,
+  type CurlResponse,
+  ensureOk,
+  HttpError,
+  json,
+  retryTransient,
+  type TransferResult,
+  text,
+} from '../../src/index.js';
+import { freePort, randomPayload, sha256, useCurl, useServer } from '../helpers/servers.js';
+
+const BINARY = randomPayload(300_000);
+
+/** asyncScheduler, recording the delay of everything scheduled on it: retryTransient's waits. */
+function recordingScheduler(): { scheduler: SchedulerLike; delays: number[] } {
+  const delays: number[] = [];
+  const scheduler: SchedulerLike = {
+    now: () => asyncScheduler.now(),
+    schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T) {
+      delays.push(delay ?? 0);
+      return asyncScheduler.schedule(work, delay, state);
+    },
+  };
+  return { scheduler, delays };
+}
+
+test('body(), text() and json() on transfer() collect the body', async (t) => {
+  const server = await useServer(t, (req, res) => {
+    if (req.url === '/bin') res.end(BINARY);
+    else if (req.url === '/text') res.end('grüße, 世界 ✓');
+    else
+      res
+        .setHeader('content-type', 'application/json')
+        .end(JSON.stringify({ a: [1, 2, { b: null }], s: 'x' }));
+  });
+  const curl = useCurl(t);
+  const bytes = await lastValueFrom(curl.transfer(`${server.url}/bin`).pipe(body()));
+  t.true(Buffer.isBuffer(bytes));
+  t.is(sha256(bytes), sha256(BINARY));
+  t.is(await lastValueFrom(curl.transfer(`${server.url}/text`).pipe(text())), 'grüße, 世界 ✓');
+  t.deepEqual(await lastValueFrom(curl.transfer(`${server.url}/json`).pipe(json())), {
+    a: [1, 2, { b: null }],
+    s: 'x',
+  });
+});
+
+test('body() of an empty response is an empty Buffer; json() of invalid JSON errors', async (t) => {
+  const server = await useServer(t, (req, res) => res.end(req.url === '/bad' ? '{nope' : ''));
+  const curl = useCurl(t);
+  const empty = await lastValueFrom(curl.transfer(`${server.url}/empty`).pipe(body()));
+  t.is(empty.length, 0);
+  await t.throwsAsync(lastValueFrom(curl.transfer(`${server.url}/bad`).pipe(json())), {
+    instanceOf: SyntaxError,
+  });
+});
+
+function serve500(t: ExecutionContext) {
+  return useServer(t, (_req, res) => {
+    res.writeHead(500, { 'content-type': 'text/plain', 'x-trace': 'abc123' }).end('it broke');
+  });
+}
+
+test('ensureOk() on transfer(): a 500 is an HttpError with status, headers and url, before any body', async (t) => {
+  const server = await serve500(t);
+  const curl = useCurl(t);
+  const seen: string[] = [];
+  const err = await t.throwsAsync(
+    lastValueFrom(curl.transfer(`${server.url}/fail`).pipe(ensureOk(), toArray())).catch((e) => {
+      seen.push('error');
+      throw e;
+    }),
+  );
+  t.true(err instanceof HttpError);
+  const httpError = err as HttpError;
+  t.is(httpError.status, 500);
+  t.is(httpError.headers['x-trace'], 'abc123');
+  t.is(httpError.headers['content-type'], 'text/plain');
+  t.is(httpError.url, `${server.url}/fail`);
+  t.is(httpError.response, undefined, 'nothing was buffered');
+  t.deepEqual(seen, ['error']);
+  t.is(curl.stats().transfers, 0, 'the transfer was cancelled');
+});
+
+test('ensureOk() on request(): a 500 is an HttpError that carries the buffered response', async (t) => {
+  const server = await serve500(t);
+  const curl = useCurl(t);
+  const err = await t.throwsAsync(lastValueFrom(curl.request(`${server.url}/fail`).pipe(ensureOk())));
+  t.true(err instanceof HttpError);
+  const httpError = err as HttpError;
+  t.is(httpError.status, 500);
+  t.is(httpError.headers['x-trace'], 'abc123');
+  t.is(httpError.url, `${server.url}/fail`);
+  t.is((httpError.response as CurlResponse).text(), 'it broke');
+});
+
+test('ensureOk() lets a 2xx or 3xx through unchanged', async (t) => {
+  const server = await useServer(t, (_req, res) => res.writeHead(204).end());
+  const curl = useCurl(t);
+  const response = await lastValueFrom(curl.request(`${server.url}/`).pipe(ensureOk()));
+  t.is(response.status, 204);
+});
+
+test('retryTransient: 503 twice (Retry-After: 0), then 200 → success after 3 requests', async (t) => {
+  let hits = 0;
+  const server = await useServer(t, (_req, res) => {
+    hits++;
+    if (hits <= 2) res.writeHead(503, { 'retry-after': '0' }).end('busy');
+    else res.end('finally');
+  });
+  const curl = useCurl(t);
+  const { scheduler, delays } = recordingScheduler();
+  const response = await lastValueFrom(
+    curl
+      .request(`${server.url}/flaky`)
+      .pipe(ensureOk(), retryTransient({ count: 3, baseDelayMs: 5_000, maxDelayMs: 10_000, scheduler })),
+  );
+  t.is(response.text(), 'finally');
+  t.is(hits, 3);
+  t.deepEqual(delays, [0, 0], 'Retry-After: 0 replaced the 5 s and 10 s backoff');
+});
+
+test('retryTransient: on transfer() too, a 503 then 200 gives one clean body', async (t) => {
+  let hits = 0;
+  const server = await useServer(t, (_req, res) => {
+    hits++;
+    if (hits === 1) res.writeHead(503, { 'retry-after': '0' }).end('busy busy');
+    else res.end('whole body');
+  });
+  const curl = useCurl(t);
+  const result = await lastValueFrom(
+    curl
+      .transfer(`${server.url}/`)
+      .pipe(ensureOk(), retryTransient({ count: 2, baseDelayMs: 1, maxDelayMs: 10 }), text()),
+  );
+  t.is(result, 'whole body');
+  t.is(hits, 2);
+});
+
+test('retryTransient: a 404 is not retried', async (t) => {
+  let hits = 0;
+  const server = await useServer(t, (_req, res) => {
+    hits++;
+    res.writeHead(404).end('gone');
+  });
+  const curl = useCurl(t);
+  const err = await t.throwsAsync(
+    lastValueFrom(
+      curl
+        .request(`${server.url}/nope`)
+        .pipe(ensureOk(), retryTransient({ count: 5, baseDelayMs: 1, maxDelayMs: 10 })),
+    ),
+  );
+  t.true(err instanceof HttpError);
+  t.is((err as HttpError).status, 404);
+  t.is(hits, 1);
+});
+
+test('retryTransient: connection refused (code 7) is retried `count` times, then fails', async (t) => {
+  const port = await freePort();
+  const curl = useCurl(t);
+  const results: TransferResult[] = [];
+  const subscription = curl.results$.subscribe((r) => results.push(r));
+  t.teardown(() => subscription.unsubscribe());
+  const { scheduler, delays } = recordingScheduler();
+  const err = await t.throwsAsync(
+    lastValueFrom(
+      curl
+        .request(`http://127.0.0.1:${port}/`)
+        .pipe(retryTransient({ count: 3, baseDelayMs: 2, maxDelayMs: 5, scheduler })),
+    ),
+  );
+  t.deepEqual(delays, [2, 4, 5], 'exponential backoff, capped at maxDelayMs');
+  t.true(err instanceof CurlError);
+  t.is((err as CurlError).code, 7);
+  t.is((err as CurlError).codeName, 'CURLE_COULDNT_CONNECT');
+  t.is(results.length, 4, 'the first attempt and 3 retries');
+  t.true(results.every((r) => !r.ok && r.code === 7));
+});
