@@ -97,7 +97,11 @@ export class Engine {
         if (!job.active) return;
         job.active = false;
         this.jobs.delete(job.id);
-        this.run(() => this.driver.remove(job));
+        this.run(() => {
+          this.driver.remove(job);
+          // No action may follow a removal (libcurl drops its timer once idle): publish it here.
+          this.publishRunning();
+        });
       };
     });
   }
@@ -203,10 +207,16 @@ export class Engine {
     if (code !== 0 || failure !== undefined) {
       this.callbackFailure = undefined;
       this.recover(code, failure);
-    } else if (this.running$.value !== this.driver.runningHandles) {
-      this.running$.next(this.driver.runningHandles);
+    } else {
+      this.publishRunning();
     }
     this.flush();
+  }
+
+  private publishRunning(): void {
+    if (!this.closed && this.running$.value !== this.driver.runningHandles) {
+      this.running$.next(this.driver.runningHandles);
+    }
   }
 
   private readonly finish = (job: TransferJob, result: TransferResult): void => {

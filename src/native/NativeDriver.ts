@@ -264,6 +264,8 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     const slot = job.driverState as EasySlot | undefined;
     if (!slot) return;
     this.detach(slot);
+    // A cancelled transfer was still running; libcurl only says so at its next action.
+    this.runningHandles = Math.min(this.runningHandles, this.byEasy.size);
   }
 
   socketAction(fd: number, events: number): number {

@@ -231,7 +231,7 @@ test('unsubscribing inside the progress handler cancels the transfer', async (t)
 // a cancellation only calls curl_multi_remove_handle. When the last transfers are cancelled libcurl
 // deletes its timer (nothing left to do), no action ever runs again, and running$ keeps replaying
 // the old count (3 here) for as long as the Curl lives, while stats() says 0 transfers.
-test.failing('running$ falls to 0 once every transfer is cancelled, with no further traffic', async (t) => {
+test('running$ falls to 0 once every transfer is cancelled, with no further traffic', async (t) => {
   const server = await serveSlow(t);
   const curl = useCurl(t);
   const subscriptions = [0, 1, 2].map(() => curl.transfer(`${server.url}/hang`).subscribe());
