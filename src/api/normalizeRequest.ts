@@ -197,6 +197,8 @@ function normalizeBody(body: unknown, headers: Array<[string, string]>, bad: Bad
     addDefaultHeader(headers, 'Content-Type', 'application/x-www-form-urlencoded');
     return { kind: 'bytes', bytes: Buffer.from(body.toString()) };
   }
+  if (body instanceof Readable && (body.destroyed || body.readableEnded))
+    throw bad('body', 'is a Readable that was already consumed (a stream can be sent once)');
   if (body instanceof Readable || isObservable(body)) {
     return {
       kind: 'stream',

@@ -1,6 +1,7 @@
 import type { Subscriber } from 'rxjs';
 import type { NormalizedRequest } from './NormalizedRequest.js';
-import type { DataEvent, Headers, TransferEvent } from './types.js';
+import { markSpentBody } from './spentBody.js';
+import type { DataEvent, Headers, ResponseEvent, TransferEvent } from './types.js';
 
 /** Pausing and resuming one transfer, for consumers slower than the network (`toFile`). */
 export interface TransferControl {
@@ -38,6 +39,8 @@ export class TransferJob implements TransferControl {
   /** An exception thrown while handling one of this transfer's callbacks; it replaces libcurl's error. */
   callbackError: unknown = undefined;
   paused = false;
+  /** libcurl has read from a one-shot (Readable) body: this request cannot be sent again. */
+  bodySpent = false;
 
   constructor(
     readonly id: number,
@@ -59,13 +62,15 @@ export class TransferJob implements TransferControl {
   response(head: ResponseHead): void {
     if (this.responded) return;
     this.responded = true;
-    this.subscriber.next({
+    const event: ResponseEvent = {
       type: 'response',
       status: head.status,
       httpVersion: head.httpVersion,
       headers: head.headers,
       url: head.url,
-    });
+    };
+    if (this.bodySpent) markSpentBody(event);
+    this.subscriber.next(event);
   }
 
   data(chunk: Buffer): void {
@@ -82,6 +87,7 @@ export class TransferJob implements TransferControl {
   settle(event: TransferEvent | undefined, error: unknown): void {
     this.active = false;
     if (error !== undefined) {
+      if (this.bodySpent && typeof error === 'object' && error !== null) markSpentBody(error);
       this.subscriber.error(error);
     } else {
       if (event) this.subscriber.next(event);

@@ -20,10 +20,18 @@ export class UploadSource {
   /** Called when bytes or the end arrive while the reader waits for them. */
   onReady: (() => void) | undefined = undefined;
   private waiting = false;
+  private started = false;
 
   constructor(private readonly source: Readable | Observable<Uint8Array>) {}
 
-  start(): void {
+  /** A Readable is read once; an Observable is subscribed again for the next attempt. */
+  get oneShot(): boolean {
+    return !isObservable(this.source);
+  }
+
+  /** Started by the first read, so a transfer that fails before it sends leaves the source untouched. */
+  private start(): void {
+    this.started = true;
     const { source } = this;
     if (isObservable(source)) {
       this.subscription = source.subscribe({
@@ -46,6 +54,7 @@ export class UploadSource {
    * Throws the source's error.
    */
   read(into: Uint8Array): number {
+    if (!this.started) this.start();
     if (this.failure !== undefined) throw this.failure;
     let copied = 0;
     while (copied < into.length && this.chunks.length > 0) {
@@ -67,6 +76,8 @@ export class UploadSource {
   }
 
   stop(): void {
+    this.onReady = undefined;
+    if (!this.started) return;
     this.subscription?.unsubscribe();
     const { readable } = this;
     if (readable) {
@@ -76,7 +87,6 @@ export class UploadSource {
       readable.destroy();
     }
     this.chunks.length = 0;
-    this.onReady = undefined;
   }
 
   private readonly onData = (chunk: Uint8Array | string) => {

@@ -89,7 +89,9 @@ class EasySlot implements EasyTarget {
   }
 
   read(into: Uint8Array): number {
-    const n = this.upload ? this.upload.read(into) : 0;
+    const { upload, job } = this;
+    if (upload?.oneShot && job) job.bodySpent = true;
+    const n = upload ? upload.read(into) : 0;
     if (n >= 0) {
       this.sent += n;
       return n;
@@ -109,7 +111,7 @@ class EasySlot implements EasyTarget {
     this.job?.progress(downloaded, downloadTotal, sentBody, uploadTotal);
   }
 
-  /** A new transfer on this handle: counters back to zero, the upload source started. */
+  /** A new transfer on this handle: counters back to zero, the upload source ready for the first read. */
   begin(job: TransferJob): void {
     this.job = job;
     this.errorBuffer[0] = 0;
@@ -122,7 +124,6 @@ class EasySlot implements EasyTarget {
       const upload = new UploadSource(body.source);
       this.upload = upload;
       upload.onReady = () => this.driver.unpauseSend(this, job);
-      upload.start();
     }
   }
 

@@ -1,4 +1,5 @@
 import { type MonoTypeOperatorFunction, tap } from 'rxjs';
+import { hasSpentBody, markSpentBody } from '../core/spentBody.js';
 import type { CurlResponse, ResponseEvent, TransferEvent } from '../core/types.js';
 import { HttpError } from '../errors/HttpError.js';
 
@@ -11,9 +12,15 @@ export function ensureOk<T extends TransferEvent | CurlResponse>(): MonoTypeOper
     if ('type' in value) {
       if (value.type !== 'response') return;
       const event = value as ResponseEvent;
-      if (event.status >= 400) throw new HttpError(event.status, event.headers, event.url);
+      if (event.status >= 400) throw inherit(event, new HttpError(event.status, event.headers, event.url));
     } else if (value.status >= 400) {
-      throw new HttpError(value.status, value.headers, value.url, value);
+      throw inherit(value, new HttpError(value.status, value.headers, value.url, value));
     }
   });
+}
+
+/** The error of a response whose request consumed its one-shot body is not retried either. */
+function inherit(response: object, error: HttpError): HttpError {
+  if (hasSpentBody(response)) markSpentBody(error);
+  return error;
 }

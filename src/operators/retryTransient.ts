@@ -6,6 +6,7 @@ import {
   throwError,
   timer,
 } from 'rxjs';
+import { hasSpentBody } from '../core/spentBody.js';
 import { CurlError } from '../errors/CurlError.js';
 import { HttpError } from '../errors/HttpError.js';
 
@@ -33,8 +34,12 @@ const TRANSIENT_CURL_CODES = new Set([
 ]);
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 
-/** Whether retrying `error` may help: a connection error, a timeout, or status 429, 502, 503, 504. */
+/**
+ * Whether retrying `error` may help: a connection error, a timeout, or status 429, 502, 503, 504 —
+ * unless the failed attempt had already read a streamed `Readable` body, which cannot be sent twice.
+ */
 export function isTransient(error: unknown): boolean {
+  if (hasSpentBody(error)) return false;
   if (error instanceof HttpError) return TRANSIENT_STATUSES.has(error.status);
   if (error instanceof CurlError)
     return typeof error.code === 'number' && TRANSIENT_CURL_CODES.has(error.code);
@@ -44,7 +49,9 @@ export function isTransient(error: unknown): boolean {
 /**
  * Retries transient failures (see `isTransient`) with exponential backoff: baseDelayMs, then twice
  * that, and so on, capped at maxDelayMs. A Retry-After header (seconds or an HTTP date) replaces
- * the backoff for that retry, within the same cap. Other errors pass through at once.
+ * the backoff for that retry, within the same cap. Other errors pass through at once, and so does
+ * the error of an attempt that had started to send a `Readable` body (an Observable body is
+ * subscribed again, so it is replayed).
  */
 export function retryTransient<T>(options: RetryTransientOptions): MonoTypeOperatorFunction<T> {
   const { count, baseDelayMs, maxDelayMs } = options;

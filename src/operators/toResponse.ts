@@ -1,4 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import { hasSpentBody, markSpentBody } from '../core/spentBody.js';
 import type { CurlResponse, Headers, TransferEvent, TransferResult } from '../core/types.js';
 
 /** Buffers a transfer into one CurlResponse, emitted when it is done. */
@@ -33,7 +34,7 @@ function buildResponse(
   result: TransferResult,
 ): CurlResponse {
   const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  return {
+  const response: CurlResponse = {
     status: head?.status ?? result.status,
     httpVersion: head?.httpVersion ?? result.httpVersion,
     headers: head?.headers ?? {},
@@ -43,4 +44,6 @@ function buildResponse(
     json: <T>() => JSON.parse(body.toString('utf8')) as T,
     result,
   };
+  if (hasSpentBody(head)) markSpentBody(response);
+  return response;
 }

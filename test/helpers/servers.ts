@@ -17,10 +17,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-function listen(server: net.Server): Promise<number> {
+function listen(server: net.Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 }
 
@@ -44,8 +44,8 @@ function closer(server: net.Server, sockets: Set<net.Socket>): () => Promise<voi
   };
 }
 
-/** An HTTP server on 127.0.0.1 with the given handler. */
-export async function startServer(handler: http.RequestListener): Promise<TestServer> {
+/** An HTTP server on 127.0.0.1 with the given handler, on `port` or one the system picks. */
+export async function startServer(handler: http.RequestListener, port = 0): Promise<TestServer> {
   const requests: http.IncomingMessage[] = [];
   const server = http.createServer((req, res) => {
     requests.push(req);
@@ -53,8 +53,8 @@ export async function startServer(handler: http.RequestListener): Promise<TestSe
   });
   server.keepAliveTimeout = 30_000;
   const sockets = track(server);
-  const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, port, requests, sockets, close: closer(server, sockets) };
+  const bound = await listen(server, port);
+  return { url: `http://127.0.0.1:${bound}`, port: bound, requests, sockets, close: closer(server, sockets) };
 }
 
 /** A raw TCP server: `onConnection` gets every accepted socket. */
@@ -62,7 +62,13 @@ export async function startTcpServer(onConnection: (socket: net.Socket) => void)
   const server = net.createServer(onConnection);
   const sockets = track(server);
   const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, port, requests: [], sockets, close: closer(server, sockets) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests: [],
+    sockets,
+    close: closer(server, sockets),
+  };
 }
 
 /** Starts a server and closes it when the test ends. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 import { concatMap, from, lastValueFrom, Observable, of, delay as rxDelay } from 'rxjs';
-import { randomPayload, readBody, sha256, useCurl, useServer } from '../helpers/servers.js';
+import { randomPayload, readBody, sha256, useCurl, useServer, waitFor } from '../helpers/servers.js';
 
 interface Echo {
   method: string;
@@ -242,15 +242,17 @@ test('a body stream that fails fails the transfer with its error', async (t) => 
 test('unsubscribing a streamed upload stops reading its source', async (t) => {
   const server = await serveEcho(t);
   const curl = useCurl(t);
+  let subscribed = false;
   let unsubscribed = false;
   const body$ = new Observable<Uint8Array>((s) => {
+    subscribed = true;
     s.next(new Uint8Array(10));
     return () => {
       unsubscribed = true;
     };
   });
   const subscription = curl.request({ url: `${server.url}/`, body: body$ }).subscribe();
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitFor(() => subscribed, 'libcurl to ask for the body');
   subscription.unsubscribe();
   t.true(unsubscribed);
   t.like(curl.stats(), { transfers: 0 });

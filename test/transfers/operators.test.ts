@@ -1,17 +1,29 @@
+import { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
-import { asyncScheduler, lastValueFrom, type SchedulerAction, type SchedulerLike, toArray } from 'rxjs';
+import { asyncScheduler, from, lastValueFrom, type SchedulerAction, type SchedulerLike, toArray } from 'rxjs';
 import {
   body,
   CurlError,
   type CurlResponse,
   ensureOk,
   HttpError,
+  isTransient,
   json,
   retryTransient,
   type TransferResult,
   text,
 } from '../../src/index.js';
-import { freePort, randomPayload, sha256, useCurl, useServer } from '../helpers/servers.js';
+import {
+  freePort,
+  randomPayload,
+  readBody,
+  sha256,
+  startServer,
+  startTcpServer,
+  type TestServer,
+  useCurl,
+  useServer,
+} from '../helpers/servers.js';
 
 const BINARY = randomPayload(300_000);
 
@@ -179,4 +191,125 @@ test('retryTransient: connection refused (code 7) is retried `count` times, then
   t.is((err as CurlError).codeName, 'CURLE_COULDNT_CONNECT');
   t.is(results.length, 4, 'the first attempt and 3 retries');
   t.true(results.every((r) => !r.ok && r.code === 7));
+});
+
+/** A server that reads each upload whole, then answers 503 to the first `failures` and 200 after. */
+async function failingUploadServer(t: ExecutionContext, failures: number) {
+  const bodies: string[] = [];
+  const server = await useServer(t, async (req, res) => {
+    bodies.push(sha256(await readBody(req)));
+    res.statusCode = bodies.length <= failures ? 503 : 200;
+    res.setHeader('retry-after', '0');
+    res.end(String(bodies.length));
+  });
+  return { server, bodies };
+}
+
+test('retryTransient: a 503 to a Readable upload is not retried — the stream was sent once', async (t) => {
+  const { server, bodies } = await failingUploadServer(t, 1);
+  const curl = useCurl(t);
+  const upload = Readable.from([BINARY.subarray(0, 100_000), BINARY.subarray(100_000)]);
+  const err = await t.throwsAsync(
+    lastValueFrom(
+      curl
+        .request({ url: `${server.url}/up`, method: 'PUT', body: upload })
+        .pipe(ensureOk(), retryTransient({ count: 3, baseDelayMs: 1, maxDelayMs: 5 })),
+    ),
+    { instanceOf: HttpError },
+  );
+  t.is((err as HttpError).status, 503);
+  t.deepEqual(bodies, [sha256(BINARY)], 'one attempt, with the whole body');
+  t.false(isTransient(err), 'the error says retrying cannot help');
+});
+
+test('retryTransient: a transfer() Readable upload cut mid-body is not retried either', async (t) => {
+  let connections = 0;
+  const server = await startTcpServer((socket) => {
+    connections++;
+    let received = 0;
+    socket.on('data', (chunk) => {
+      received += chunk.length;
+      if (received > 500_000) socket.destroy(); // cut once libcurl is well into the body
+    });
+  });
+  t.teardown(() => server.close());
+  const curl = useCurl(t);
+  const upload = Readable.from(
+    (function* () {
+      for (let i = 0; i < 64; i++) yield BINARY;
+    })(),
+  );
+  const err = await t.throwsAsync(
+    lastValueFrom(
+      curl
+        .transfer({ url: `${server.url}/up`, method: 'PUT', body: upload })
+        .pipe(retryTransient({ count: 3, baseDelayMs: 1, maxDelayMs: 5 })),
+    ),
+    { instanceOf: CurlError },
+  );
+  t.true(
+    [52, 55, 56].includes((err as CurlError).code as number),
+    `a send, receive or empty-reply error, got ${(err as CurlError).codeName}`,
+  );
+  t.is(connections, 1, 'no second attempt');
+});
+
+test('retryTransient: an Observable upload is subscribed again, so it is retried with the whole body', async (t) => {
+  const { server, bodies } = await failingUploadServer(t, 2);
+  const curl = useCurl(t);
+  const upload = from([BINARY.subarray(0, 1000), BINARY.subarray(1000)]);
+  const res = await lastValueFrom(
+    curl
+      .request({ url: `${server.url}/up`, method: 'PUT', body: upload })
+      .pipe(ensureOk(), retryTransient({ count: 3, baseDelayMs: 1, maxDelayMs: 5 })),
+  );
+  t.is(res.status, 200);
+  t.deepEqual(bodies, [sha256(BINARY), sha256(BINARY), sha256(BINARY)]);
+});
+
+test('retryTransient: a Readable upload that never connected (code 7) is untouched, so it is retried', async (t) => {
+  const port = await freePort();
+  const curl = useCurl(t);
+  const upload = Readable.from([BINARY]);
+  const bodies: string[] = [];
+  let server: TestServer | undefined;
+  t.teardown(() => server?.close());
+  const scheduler: SchedulerLike = {
+    now: () => asyncScheduler.now(),
+    schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T) {
+      // The first attempt was refused: open the port before the retry runs.
+      const opening = startServer(async (req, res) => {
+        bodies.push(sha256(await readBody(req)));
+        res.end('ok');
+      }, port);
+      return asyncScheduler.schedule(
+        function (this: SchedulerAction<T>, s?: T) {
+          opening.then((opened) => {
+            server = opened;
+            work.call(this, s);
+          });
+        },
+        delay,
+        state,
+      );
+    },
+  };
+  const res = await lastValueFrom(
+    curl
+      .request({ url: `http://127.0.0.1:${port}/up`, method: 'PUT', body: upload })
+      .pipe(ensureOk(), retryTransient({ count: 1, baseDelayMs: 1, maxDelayMs: 5, scheduler })),
+  );
+  t.is(res.text(), 'ok');
+  t.deepEqual(bodies, [sha256(BINARY)], 'the retry sent the whole stream');
+});
+
+test('a Readable that an earlier transfer consumed is refused with INVALID_INPUT naming body', async (t) => {
+  const { server } = await failingUploadServer(t, 0);
+  const curl = useCurl(t);
+  const upload = Readable.from([BINARY]);
+  const request = curl.request({ url: `${server.url}/up`, method: 'PUT', body: upload });
+  t.is((await lastValueFrom(request)).status, 200);
+  const err = await t.throwsAsync(lastValueFrom(request), { instanceOf: CurlError });
+  t.is((err as CurlError).code, 'INVALID_INPUT');
+  t.regex((err as CurlError).message, /body .*already consumed/);
 });
