@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * The `rxcurl` command: parallel downloads with live progress. See `rxcurl --help` and the README,
+ * section "Command line".
+ */
+import { Curl, RXCURL_VERSION } from '../index.js';
+import { type CliOptions, parseCliArgs, USAGE, UsageError } from './args.js';
+import { run } from './run.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCliArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`rxcurl: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (options.version) {
+    const v = Curl.version;
+    process.stdout.write(`rxcurl ${RXCURL_VERSION} libcurl ${v.libcurl}${v.ssl ? ` ${v.ssl}` : ''}\n`);
+    return 0;
+  }
+  if (options.urls.length === 0 && options.inputFile === undefined && process.stdin.isTTY) {
+    process.stderr.write(`rxcurl: no URL given\n\n${USAGE}\n`);
+    return 2;
+  }
+
+  // The first Ctrl-C cancels every transfer and lets run() print the summary; a second one quits.
+  const cancel = new AbortController();
+  const onSigint = () => {
+    if (cancel.signal.aborted) process.exit(130);
+    cancel.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await run(options, process, cancel.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`rxcurl: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);
