@@ -294,11 +294,18 @@ function normalizeCurlOptions(
   if (options === undefined) return [];
   if (options === null || typeof options !== 'object') throw bad('curlOptions', 'must be an object');
   const out: Array<[string, string | number | boolean]> = [];
-  for (const [name, value] of Object.entries(options)) {
+  for (const [given, value] of Object.entries(options)) {
+    const name = given.replace(/^CURLOPT_/i, '');
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw bad(`curlOptions.${name}`, `must be a string, number or boolean, got ${describe(value)}`);
     }
-    out.push([name.replace(/^CURLOPT_/i, ''), value]);
+    // A string option can end up in a request line or header (REFERER, COOKIE, CUSTOMREQUEST…), so
+    // CR, LF and NUL are refused as in headers. Blobs (CAINFO_BLOB, SSLCERT_BLOB…) are PEM text
+    // with line breaks, passed as bytes, never written into a request.
+    if (typeof value === 'string' && FORBIDDEN_IN_VALUE.test(value) && !/_BLOB$/i.test(name)) {
+      throw bad(`curlOptions.${name}`, 'must not contain CR, LF or NUL');
+    }
+    out.push([name, value]);
   }
   return out;
 }
