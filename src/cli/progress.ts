@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import cliProgress, { type Options, type Params, type SingleBar } from 'cli-progress';
 import { type Outcome, outcomeLine } from './outcome.js';
-import { formatBytes, formatDuration, formatRate } from './units.js';
+import { formatBytes, formatEta, formatRate } from './units.js';
 
 /** What the CLI tells its display while it runs. */
 export interface Display {
@@ -80,7 +80,7 @@ function renderLine(options: Options, _params: Params, payload: TransferPayload 
     ? cliProgress.Format.BarFormat(Math.min(1, downloaded / total), options)
     : '·'.repeat(BAR_SIZE);
   const size = known ? `${formatBytes(downloaded)}/${formatBytes(total)}` : formatBytes(downloaded);
-  const eta = known && rate > 0 ? formatDuration(((total - downloaded) * 1000) / rate) : '-';
+  const eta = known && rate > 0 ? formatEta(((total - downloaded) * 1000) / rate) : '-';
   const percent = known ? `${String(Math.floor((downloaded / total) * 100)).padStart(3)}% ` : '';
   return `${column(payload.name)} ${bar} ${percent}${size} · ${formatRate(rate)} · ETA ${eta}`;
 }

@@ -64,7 +64,12 @@ export async function run(options: CliOptions, io: CliIo, cancel: AbortSignal): 
   let nextId = 0;
 
   const fetchOne = (url: string, name: string, id: number): Observable<Outcome> => {
-    if (cancel.aborted) return of({ url, name, status: 'cancelled', bytes: 0, attempts: 0 });
+    if (cancel.aborted) {
+      // Queued before Ctrl-C: never started.
+      const outcome: Outcome = { url, name, status: 'cancelled', bytes: 0, attempts: 0 };
+      display.finished(id, outcome);
+      return of(outcome);
+    }
     const request: CurlRequest = {
       url,
       progress: !options.quiet,

@@ -29,3 +29,10 @@ export function formatDuration(ms: number): string {
   const s = String(total % 60).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
+
+/** An estimate of time left, in whole seconds rounded up: `3s`, `1:05`, `2:00:00`. */
+export function formatEta(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  const seconds = Math.ceil(ms / 1000);
+  return seconds < 60 ? `${seconds}s` : formatDuration(seconds * 1000);
+}
