@@ -212,7 +212,7 @@ test('credentials on redirect: other custom headers ARE forwarded to another hos
 
 // --- CR, LF and NUL ---------------------------------------------------------------------------
 
-const injections: Array<{ title: string; request: (url: string) => CurlRequest; field: RegExp }> = [
+const injections: Array<{ title: string; request: (url: string) => CurlRequest | string; field: RegExp }> = [
   {
     title: 'NUL in a header value',
     request: (url) => ({ url, headers: { 'X-A': 'a\0b' } }),
