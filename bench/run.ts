@@ -8,7 +8,7 @@
  * Prints a markdown table to stdout (progress goes to stderr) and writes every run as JSON to
  * bench/results/<ISO date>-<host>.json. BENCH_RUNS sets the default number of runs (5).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,16 +99,27 @@ interface Finished {
   stderr: string;
 }
 
+/** The client process running now (leader of its own process group), killed if the bench is stopped. */
+let running: ChildProcess | undefined;
+
 function runProcess(argv: string[]): Promise<Finished> {
   const [command, ...args] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: JOB_TIMEOUT_MS });
+    const child = spawn(command!, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: JOB_TIMEOUT_MS,
+      detached: true,
+    });
+    running = child;
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.once('close', (code, signal) => {
+      running = undefined;
+      resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
   });
 }
 
@@ -139,7 +150,7 @@ async function runOne(
       if (size !== expected) fileProblem = `file of ${size ?? 'no'} bytes instead of ${expected}`;
       rmSync(outFile, { force: true });
     }
-    Object.assign(record, assess(client.parse(finished.stdout), expected, job, fileProblem));
+    Object.assign(record, assess(client.parse(finished.stdout, job), expected, job, fileProblem));
   } catch {
     const output = `${finished.stderr}${finished.stdout}`.trim().slice(-500);
     record.invalid = `exit ${finished.exitCode}, no measurement: ${output}`;
@@ -163,6 +174,7 @@ async function main(): Promise<void> {
   mkdirSync(join(tmp, 'downloads'));
   let nginx: Nginx | undefined;
   const cleanUp = (): void => {
+    if (running?.pid !== undefined) process.kill(-running.pid, 'SIGKILL');
     nginx?.stop();
     rmSync(tmp, { recursive: true, force: true });
   };

@@ -3,7 +3,8 @@
  *   h2: HTTP/2 over TLS without certificate checks, multiplexed (PIPEWAIT) on one connection.
  *   OUTFILE: bodies are written there (else only counted).
  * Easy handles are reused per slot; the receive buffer is 100 KiB, as in curl's CLI.
- * Prints one JSON line: requests, bytes, seconds, failures (libcurl error or status != 200), CPU time
+ * Prints one JSON line: requests, bytes, seconds, failures (libcurl error, status != 200, or not the HTTP
+ * version asked for), CPU time
  * of the transfer loop, peak RSS, and the RSS before the first transfer and after the last one, in KiB. */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ static long long bytes;
 static long started, done, failures, total;
 static const char *url;
 static FILE *out;
+static int h2;
 
 static long long now_ms(void) {
   struct timespec t;
@@ -98,7 +100,7 @@ int main(int argc, char **argv) {
   url = argv[1];
   total = atol(argv[2]);
   long conc = atol(argv[3]);
-  int h2 = argc > 4 && strcmp(argv[4], "h2") == 0;
+  h2 = argc > 4 && strcmp(argv[4], "h2") == 0;
   if (argc > 5 && !(out = fopen(argv[5], "wb"))) {
     perror(argv[5]);
     return 2;
@@ -145,9 +147,11 @@ int main(int argc, char **argv) {
     while ((msg = curl_multi_info_read(m, &left))) {
       if (msg->msg != CURLMSG_DONE) continue;
       CURL *e = msg->easy_handle;
-      long status = 0;
+      long status = 0, version = 0;
       curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-      if (msg->data.result != CURLE_OK || status != 200) failures++;
+      curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+      if (msg->data.result != CURLE_OK || status != 200 || version != (h2 ? CURL_HTTP_VERSION_2_0 : CURL_HTTP_VERSION_1_1))
+        failures++;
       curl_multi_remove_handle(m, e);
       done++;
       if (started < total) start(m, e);

@@ -18,7 +18,7 @@ export interface Client {
   /** Why this client cannot run the workload, or undefined. */
   skip(workload: Workload): string | undefined;
   argv(job: Job, tools: Tools): string[];
-  parse(stdout: string): Measurement;
+  parse(stdout: string, job: Job): Measurement;
 }
 
 /** The last line of the output, as JSON. */

@@ -1,7 +1,7 @@
 /**
  * curl's command line: `curl --parallel --parallel-max C` over a config file of `url`/`output`
- * pairs, measured from outside by bench/c/rusage.c. `--write-out` reports each transfer's status and
- * body size; the last line is rusage's JSON.
+ * pairs, measured from outside by bench/c/rusage.c. `--write-out` reports each transfer's status, body
+ * size and HTTP version; the last line is rusage's JSON.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,20 +33,20 @@ export const curl: Client = {
       '--no-progress-meter',
       ...(job.h2 ? ['--http2', '--insecure'] : []),
       '--write-out',
-      '%{http_code} %{size_download}\\n',
+      '%{http_code} %{size_download} %{http_version}\\n',
       '--config',
       config,
     ];
   },
-  parse(stdout) {
+  parse(stdout, job) {
     const usage = lastJsonLine<Rusage>(stdout);
     const transfers = stdout.trim().split('\n').slice(0, -1);
     let bytes = 0;
     let failures = usage.exitCode === 0 ? 0 : 1;
     for (const line of transfers) {
-      const [status, size] = line.split(' ');
+      const [status, size, version] = line.split(' ');
       bytes += Number(size);
-      if (status !== '200') failures++;
+      if (status !== '200' || version !== (job.h2 ? '2' : '1.1')) failures++;
     }
     return {
       requests: transfers.length,

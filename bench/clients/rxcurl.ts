@@ -12,6 +12,7 @@ await runNodeClient((job) => {
     ? { url: job.url, httpVersion: '2', tls: { insecure: true } }
     : { url: job.url };
   const { outFile } = job;
+  const httpVersion = job.h2 ? '2' : '1.1';
 
   const count = (tally: Tally, event: TransferEvent | DownloadEvent): void => {
     switch (event.type) {
@@ -21,7 +22,7 @@ await runNodeClient((job) => {
       case 'done':
         tally.requests++;
         if ('bytes' in event) tally.bytes += event.bytes;
-        if (event.result.status !== 200) tally.failures++;
+        if (event.result.status !== 200 || event.result.httpVersion !== httpVersion) tally.failures++;
         break;
     }
   };
