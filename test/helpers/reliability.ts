@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type net from 'node:net';
 import type { ExecutionContext } from 'ava';
+import koffi from 'koffi';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { type Curl, CurlError, type CurlStats } from '../../src/index.js';
 import { startTcpServer, type TestServer, useServer, waitFor } from './servers.js';
@@ -125,6 +126,19 @@ export function describeSnapshot(s: Snapshot): string {
     `easy ${easyHandles}, pooled ${pooledHandles}, sockets ${sockets}, timer ${timerArmed}`
   );
 }
+
+/**
+ * glibc keeps freed memory in its arenas, so RSS after a peak overstates what is still in use:
+ * malloc_trim(0) hands the free pages back, and the RSS after it is what is really held.
+ */
+export const mallocTrim: (() => void) | undefined = (() => {
+  try {
+    const trim = koffi.load(null).func('int malloc_trim(size_t pad)') as (pad: number) => number;
+    return () => void trim(0);
+  } catch {
+    return undefined;
+  }
+})();
 
 /** Runs a full GC a few times (the test files call v8.setFlagsFromString('--expose-gc')). */
 export async function settle(gc: () => void): Promise<void> {

@@ -10,7 +10,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import test from 'ava';
-import koffi from 'koffi';
 import { from, lastValueFrom, map, mergeMap, range, reduce, type Subscription } from 'rxjs';
 import { easyTargets, multiTargets } from '../../src/native/callbacks.js';
 import { type LoadServer, startLoadServer } from '../helpers/loadServer.js';
@@ -18,6 +17,7 @@ import {
   describeSnapshot,
   fdLimit,
   HEAVY,
+  mallocTrim,
   openFds,
   settle,
   snapshot,
@@ -27,19 +27,6 @@ import { useCurl, waitFor } from '../helpers/servers.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
-
-/**
- * glibc keeps freed memory in its arenas, so RSS after a peak overstates what is still in use:
- * malloc_trim(0) hands the free pages back, and the RSS after it is what is really held.
- */
-const mallocTrim: (() => void) | undefined = (() => {
-  try {
-    const trim = koffi.load(null).func('int malloc_trim(size_t pad)') as (pad: number) => number;
-    return () => void trim(0);
-  } catch {
-    return undefined;
-  }
-})();
 
 /** Live entries of the process-wide callback target tables (one per easy handle, one per multi). */
 function liveTargets(): { easy: number; multi: number } {
@@ -74,6 +61,7 @@ test.serial(
     const curl = useCurl(t);
     await lastValueFrom(curl.request(`${server.url}/n/2`)); // warm: libcurl and the pools exist
     await settle(gc);
+    mallocTrim?.();
     const before = snapshot(curl);
     const targetsBefore = liveTargets();
 
