@@ -17,7 +17,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filter, from, last, lastValueFrom, map, mergeMap, toArray } from 'rxjs';
-import { Curl, ensureOk, retryTransient } from '../src/index.js';
+import { Curl, type DownloadEvent, ensureOk, retryTransient } from '../src/index.js';
+
+type DownloadDone = Extract<DownloadEvent, { type: 'done' }>;
 
 interface Entry {
   name: string;
@@ -80,7 +82,8 @@ const results = await lastValueFrom(
       (entry) =>
         curl.download(`${base}/files/${entry.name}`, join(dir, entry.name)).pipe(
           retryTransient({ count: 3, baseDelayMs: 50, maxDelayMs: 500 }), // 503 → wait → again
-          last(), // the `done` event
+          filter((event): event is DownloadDone => event.type === 'done'), // the file is complete and in place
+          last(),
           mergeMap(async (done) => ({ entry, bytes: done.bytes, actual: await fileSha256(done.path) })),
         ),
       3, // three downloads at a time

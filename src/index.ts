@@ -1,3 +1,19 @@
+/**
+ * rxcurl: libcurl's multi_socket interface driven by RxJS. Every transfer is a cold Observable;
+ * start with {@link Curl}, {@link request}, {@link transfer} or {@link download}.
+ *
+ * @example
+ * ```ts
+ * import { lastValueFrom } from 'rxjs';
+ * import { Curl, ensureOk } from 'rxcurl';
+ *
+ * await using curl = new Curl();
+ * const res = await lastValueFrom(curl.request('https://example.com/').pipe(ensureOk()));
+ * console.log(res.status, res.text().length);
+ * ```
+ *
+ * @module rxcurl
+ */
 export { Curl, DEFAULT_REQUEST_MAX_BODY_BYTES } from './api/Curl.js';
 export { download, request, transfer } from './api/defaultCurl.js';
 export { type TransferControl, transferControl } from './core/TransferJob.js';

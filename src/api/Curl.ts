@@ -17,12 +17,28 @@ import { toResponse } from '../operators/toResponse.js';
 import { downloadTo } from './downloadTo.js';
 import { normalizeRequest, type RequestContext } from './normalizeRequest.js';
 
-/** request() buffers the body in memory, so unless told otherwise it refuses bodies above this. */
+/**
+ * request() buffers the body in memory, so unless told otherwise it refuses bodies above this (256 MiB).
+ *
+ * @example
+ * ```ts
+ * curl.request({ url, maxBodyBytes: 2 * DEFAULT_REQUEST_MAX_BODY_BYTES });
+ * ```
+ */
 export const DEFAULT_REQUEST_MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 /**
  * A transfer scheduler: one libcurl multi handle and the reactive engine that drives it.
  * Every method returns a cold Observable; subscribing starts a transfer, unsubscribing cancels it.
+ *
+ * @example
+ * ```ts
+ * await using curl = new Curl({ maxHostConnections: 8 });
+ * curl.results$.subscribe((r) => console.log(r.ok ? r.status : r.codeName, r.url));
+ * const pages = await lastValueFrom(
+ *   from(urls).pipe(mergeMap((url) => curl.request(url).pipe(ensureOk()), 8), toArray()),
+ * );
+ * ```
  */
 export class Curl implements AsyncDisposable {
   /** The loaded libcurl: version, TLS library, protocols and features. */
@@ -67,6 +83,7 @@ export class Curl implements AsyncDisposable {
     return downloadTo(this, request, path);
   }
 
+  /** Live counters: transfers in flight, easy handles, sockets watched, whether the timer is armed. */
   stats(): CurlStats {
     return this.engine.stats();
   }
@@ -81,6 +98,7 @@ export class Curl implements AsyncDisposable {
     return this.engine.close();
   }
 
+  /** `close()`, for `await using curl = new Curl()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

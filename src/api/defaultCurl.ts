@@ -10,17 +10,39 @@ export function defaultCurl(): Curl {
   return shared;
 }
 
-/** `transfer()` on the default Curl. */
+/**
+ * `transfer()` on the default Curl, created on first use.
+ *
+ * @example
+ * ```ts
+ * transfer('https://example.com/').pipe(text()).subscribe((html) => console.log(html.length));
+ * ```
+ */
 export function transfer(request: CurlRequest | string): Observable<TransferEvent> {
   return defer(() => defaultCurl().transfer(request));
 }
 
-/** `request()` on the default Curl. */
+/**
+ * `request()` on the default Curl, created on first use.
+ *
+ * @example
+ * ```ts
+ * const res = await lastValueFrom(request('https://example.com/'));
+ * console.log(res.status, res.text());
+ * ```
+ */
 export function request(request: CurlRequest | string): Observable<CurlResponse> {
   return defer(() => defaultCurl().request(request));
 }
 
-/** `download()` on the default Curl. */
+/**
+ * `download()` on the default Curl, created on first use.
+ *
+ * @example
+ * ```ts
+ * const done = await lastValueFrom(download({ url: 'https://example.com/big.iso', resume: true }, 'big.iso'));
+ * ```
+ */
 export function download(request: CurlRequest | string, path: string): Observable<DownloadEvent> {
   return defer(() => defaultCurl().download(request, path));
 }

@@ -1,37 +1,95 @@
 import type { Readable } from 'node:stream';
 import type { Observable, SchedulerLike } from 'rxjs';
 
-/** Response headers: names lower-cased, a repeated header as an array of its values in order. */
+/**
+ * Response headers: names lower-cased, a repeated header as an array of its values in order.
+ *
+ * @example
+ * ```ts
+ * const res = await lastValueFrom(curl.request('https://example.com/'));
+ * const type = res.headers['content-type'];           // 'text/html; charset=UTF-8'
+ * const cookies = [res.headers['set-cookie'] ?? []].flat();
+ * ```
+ */
 export type Headers = Record<string, string | string[]>;
 
+/**
+ * TLS settings of a request: verification, and PEM content or files for the CA, certificate and key.
+ *
+ * @example
+ * ```ts
+ * curl.request({
+ *   url: 'https://internal.test/',
+ *   tls: { caFile: '/etc/ssl/internal-ca.pem', certFile: 'client.pem', keyFile: 'client.key' },
+ * });
+ * ```
+ */
 export interface TlsOptions {
   /** Verification is on unless this is true. */
   insecure?: boolean;
   /** PEM content, as in node:tls. */
   ca?: string | Uint8Array;
+  /** The client certificate, PEM content. */
   cert?: string | Uint8Array;
+  /** The client certificate's private key, PEM content. */
   key?: string | Uint8Array;
   /** Or paths to PEM files. */
   caFile?: string;
+  /** Path of the client certificate, PEM. */
   certFile?: string;
+  /** Path of the client certificate's private key, PEM. */
   keyFile?: string;
 }
 
+/**
+ * What a request can send: bytes or text at once, or a `Readable` or an Observable streamed.
+ *
+ * @example
+ * ```ts
+ * curl.request({ url, method: 'PUT', body: createReadStream('big.iso') });  // streamed
+ * curl.request({ url, body: new URLSearchParams({ q: 'rxcurl' }) });        // a form
+ * ```
+ */
 export type RequestBody = string | Uint8Array | Readable | Observable<Uint8Array> | URLSearchParams;
 
+/**
+ * The HTTP version a request asks for; `'2-prior-knowledge'` is HTTP/2 without upgrade (h2c).
+ *
+ * @example
+ * ```ts
+ * curl.request({ url: 'https://example.com/', httpVersion: '2' });
+ * ```
+ */
 export type HttpVersion = '1.0' | '1.1' | '2' | '2-prior-knowledge' | '3';
 
-/** One request, as users write it. Every field but `url` is optional. */
+/**
+ * One request, as users write it. Every field but `url` is optional.
+ *
+ * @example
+ * ```ts
+ * const req: CurlRequest = {
+ *   url: 'https://example.com/api/items',
+ *   json: { name: 'rxcurl' },
+ *   headers: { authorization: `Bearer ${token}` },
+ *   timeoutMs: 5000,
+ * };
+ * curl.request(req).pipe(ensureOk()).subscribe((res) => console.log(res.status));
+ * ```
+ */
 export interface CurlRequest {
+  /** The URL; its scheme must be one of `protocols`. */
   url: string;
   /** Default GET, or POST when a body is given. */
   method?: string;
+  /** Request headers, as a record (an array repeats the header) or as name/value pairs. */
   headers?: Record<string, string | string[]> | Iterable<[string, string]>;
+  /** The request body; see {@link RequestBody}. */
   body?: RequestBody;
   /** Serialised as JSON, with content-type application/json. */
   json?: unknown;
   /** The whole transfer (CURLOPT_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** The connection phase only (CURLOPT_CONNECTTIMEOUT_MS). */
   connectTimeoutMs?: number;
   /** Default true. */
   followRedirects?: boolean;
@@ -39,11 +97,19 @@ export interface CurlRequest {
   maxRedirects?: number;
   /** Default true: ask for every encoding libcurl can decode and decode it. */
   decompress?: boolean;
+  /** The HTTP version to ask for; default libcurl's choice. */
   httpVersion?: HttpVersion;
+  /** TLS verification and client certificates. */
   tls?: TlsOptions;
   /** e.g. 'http://127.0.0.1:3128'. */
   proxy?: string;
-  auth?: { username: string; password: string };
+  /** HTTP authentication. */
+  auth?: {
+    /** The user name. */
+    username: string;
+    /** The password. */
+    password: string;
+  };
   /** Allowed schemes, also on redirects. Default ['http', 'https']. */
   protocols?: string[];
   /** Emit progress events: at most one per 100 ms, and a final one before `done`. */
@@ -51,7 +117,12 @@ export interface CurlRequest {
   /** Default 'rxcurl/<version> libcurl/<version>'. */
   userAgent?: string;
   /** Abort when slower than this for that long. */
-  lowSpeed?: { bytesPerSecond: number; seconds: number };
+  lowSpeed?: {
+    /** The lowest acceptable average speed… */
+    bytesPerSecond: number;
+    /** …over this many seconds. */
+    seconds: number;
+  };
   /** Abort a response body larger than this. */
   maxBodyBytes?: number;
   /** download() only: continue a partial file with a range request. */
@@ -62,77 +133,236 @@ export interface CurlRequest {
   curlOptions?: Record<string, string | number | boolean>;
 }
 
+/**
+ * How long each phase of a transfer took, in milliseconds from its start (libcurl's `*_TIME_T` infos).
+ *
+ * @example
+ * ```ts
+ * const { timings } = (await lastValueFrom(curl.request(url))).result;
+ * console.log(`connect ${timings.connectMs} ms, first byte ${timings.firstByteMs} ms`);
+ * ```
+ */
 export interface Timings {
+  /** Name resolution done. */
   dnsMs: number;
+  /** TCP connection made. */
   connectMs: number;
+  /** TLS handshake done (0 without TLS). */
   tlsMs: number;
+  /** First response byte received. */
   firstByteMs: number;
+  /** The whole transfer. */
   totalMs: number;
+  /** Time spent on redirects before the final request. */
   redirectMs: number;
 }
 
-/** What libcurl reported for one finished transfer. */
+/**
+ * What libcurl reported for one finished transfer.
+ *
+ * @example
+ * ```ts
+ * curl.results$.subscribe((r) =>
+ *   console.log(r.ok ? r.status : r.codeName, r.url, `${r.downloadedBytes} B in ${r.timings.totalMs} ms`),
+ * );
+ * ```
+ */
 export interface TransferResult {
+  /** A number unique to the transfer within its Curl. */
   id: number;
+  /** The URL requested. */
   url: string;
+  /** The last URL, after redirects. */
   effectiveUrl: string;
+  /** The request method. */
   method: string;
   /** libcurl's result is CURLE_OK. */
   ok: boolean;
+  /** libcurl's CURLcode, 0 when ok. */
   code: number;
+  /** The CURLcode's name, e.g. 'CURLE_COULDNT_CONNECT'. */
   codeName: string;
+  /** libcurl's error text; '' when ok. */
   message: string;
+  /** The HTTP status of the last response; 0 when there was none. */
   status: number;
   /** '1.0' | '1.1' | '2' | '3', or '' when there was no HTTP response. */
   httpVersion: string;
+  /** Body bytes received, without chunked framing. */
   downloadedBytes: number;
+  /** Body bytes sent. */
   uploadedBytes: number;
+  /** Redirects followed. */
   redirects: number;
+  /** The IP address of the last connection. */
   primaryIp: string;
+  /** The port of the last connection. */
   primaryPort: number;
+  /** How long each phase took. */
   timings: Timings;
 }
 
+/**
+ * The final response head, after redirects: at most one per transfer, before any `data`.
+ *
+ * @example
+ * ```ts
+ * curl.transfer(url).pipe(
+ *   filter((e): e is ResponseEvent => e.type === 'response'),
+ * ).subscribe((e) => console.log(e.status, e.headers['content-length']));
+ * ```
+ */
 export interface ResponseEvent {
+  /** The event's kind. */
   type: 'response';
+  /** The HTTP status. */
   status: number;
+  /** '1.0', '1.1', '2' or '3'. */
   httpVersion: string;
+  /** The response headers. */
   headers: Headers;
+  /** The URL that answered, after redirects. */
   url: string;
 }
+/**
+ * A chunk of the response body, in order.
+ *
+ * @example
+ * ```ts
+ * let bytes = 0;
+ * curl.transfer(url).subscribe((e) => {
+ *   if (e.type === 'data') bytes += e.chunk.length;
+ * });
+ * ```
+ */
 export interface DataEvent {
+  /** The event's kind. */
   type: 'data';
+  /** The bytes; pass the event to {@link transferControl} to pause the transfer. */
   chunk: Buffer;
 }
+/**
+ * Bytes so far, with `progress: true`: at most every 100 ms, and once more with the totals before `done`.
+ *
+ * @example
+ * ```ts
+ * curl.transfer({ url, progress: true }).subscribe((e) => {
+ *   if (e.type === 'progress') console.log(`${e.downloaded} / ${e.downloadTotal || '?'}`);
+ * });
+ * ```
+ */
 export interface ProgressEvent {
+  /** The event's kind. */
   type: 'progress';
+  /** Body bytes received so far. */
   downloaded: number;
+  /** The expected body size; 0 when unknown. */
   downloadTotal: number;
+  /** Body bytes sent so far. */
   uploaded: number;
+  /** The size of the request body; 0 when unknown. */
   uploadTotal: number;
 }
+/**
+ * The transfer completed: exactly one, last, with libcurl's result.
+ *
+ * @example
+ * ```ts
+ * const done = await lastValueFrom(curl.transfer(url).pipe(last()));
+ * if (done.type === 'done') console.log(done.result.status, done.result.timings.totalMs);
+ * ```
+ */
 export interface DoneEvent {
+  /** The event's kind. */
   type: 'done';
+  /** What libcurl reported. */
   result: TransferResult;
 }
 
+/**
+ * The events of one transfer: at most one `response`, `data` and `progress`, then one `done`.
+ *
+ * @example
+ * ```ts
+ * curl.transfer({ url, progress: true }).subscribe((event: TransferEvent) => {
+ *   switch (event.type) {
+ *     case 'response': console.log(event.status); break;
+ *     case 'data': sink.write(event.chunk); break;
+ *     case 'progress': console.log(event.downloaded); break;
+ *     case 'done': console.log(event.result.timings.totalMs); break;
+ *   }
+ * });
+ * ```
+ */
 export type TransferEvent = ResponseEvent | DataEvent | ProgressEvent | DoneEvent;
 
+/**
+ * A response with its body buffered, from `request()`.
+ *
+ * @example
+ * ```ts
+ * const res: CurlResponse = await lastValueFrom(curl.request('https://example.com/api'));
+ * console.log(res.status, res.json<{ id: number }>().id, res.result.primaryIp);
+ * ```
+ */
 export interface CurlResponse {
+  /** The HTTP status. */
   status: number;
+  /** '1.0', '1.1', '2' or '3'. */
   httpVersion: string;
+  /** The response headers. */
   headers: Headers;
+  /** The URL that answered, after redirects. */
   url: string;
+  /** The whole body. */
   body: Buffer;
+  /** The body decoded as UTF-8. */
   text(): string;
+  /** The body parsed as JSON; throws on invalid JSON. */
   json<T = unknown>(): T;
+  /** What libcurl reported. */
   result: TransferResult;
 }
 
+/**
+ * The events of `download()`: `progress` (with `progress: true`), then one `done` once the file is in place.
+ *
+ * @example
+ * ```ts
+ * curl.download({ url, progress: true }, 'big.iso').subscribe((e: DownloadEvent) => {
+ *   if (e.type === 'progress') console.log(`${e.downloaded} / ${e.total}`);
+ *   else console.log(`${e.bytes} bytes in ${e.path}`);
+ * });
+ * ```
+ */
 export type DownloadEvent =
-  | { type: 'progress'; downloaded: number; total: number }
-  | { type: 'done'; path: string; bytes: number; result: TransferResult };
+  | {
+      /** Bytes so far. */
+      type: 'progress';
+      /** Bytes in the file so far (a resumed file counts what it had). */
+      downloaded: number;
+      /** The expected size of the file; 0 when unknown. */
+      total: number;
+    }
+  | {
+      /** The file is complete, in place under its name. */
+      type: 'done';
+      /** Where the file is. */
+      path: string;
+      /** Its size. */
+      bytes: number;
+      /** What libcurl reported for the last transfer. */
+      result: TransferResult;
+    };
 
+/**
+ * Live counters of a Curl, from `stats()`.
+ *
+ * @example
+ * ```ts
+ * const { transfers, sockets, timerArmed } = curl.stats();
+ * ```
+ */
 export interface CurlStats {
   /** Transfers in flight: subscribed, not yet done, errored or cancelled. */
   transfers: number;
@@ -146,9 +376,24 @@ export interface CurlStats {
   timerArmed: boolean;
 }
 
+/**
+ * Options of `new Curl()`: connection limits, the libcurl to load, the scheduler, request defaults, cookies.
+ *
+ * @example
+ * ```ts
+ * const curl = new Curl({
+ *   maxHostConnections: 6,
+ *   defaults: { timeoutMs: 30_000, userAgent: 'my-app/1.0' },
+ *   cookies: true,
+ * });
+ * ```
+ */
 export interface CurlOptions {
+  /** CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited, the default. */
   maxTotalConnections?: number;
+  /** CURLMOPT_MAX_HOST_CONNECTIONS; 0 = unlimited, the default. */
   maxHostConnections?: number;
+  /** CURLMOPT_MAX_CONCURRENT_STREAMS (HTTP/2). */
   maxConcurrentStreams?: number;
   /** Default true. */
   multiplex?: boolean;

@@ -6,6 +6,14 @@ import { HttpError } from '../errors/HttpError.js';
 /**
  * Errors with HttpError when a response has status 400 or more. Works on transfer events (the
  * `response` event is checked, before any body arrives) and on buffered CurlResponses.
+ *
+ * @example
+ * ```ts
+ * curl.request(url).pipe(ensureOk()).subscribe({
+ *   next: (res) => console.log(res.text()),
+ *   error: (error: HttpError | CurlError) => console.error(error.message), // 'HTTP 404 from …'
+ * });
+ * ```
  */
 export function ensureOk<T extends TransferEvent | CurlResponse>(): MonoTypeOperatorFunction<T> {
   return tap((value) => {

@@ -4,6 +4,16 @@ import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { transferControl } from '../core/TransferJob.js';
 import type { TransferEvent } from '../core/types.js';
 
+/**
+ * Options of `toFile()`: append to a partial file, keep the partial file on failure.
+ *
+ * @example
+ * ```ts
+ * const have = (await stat(path).catch(() => ({ size: 0 }))).size;
+ * curl.transfer({ url, curlOptions: { RESUME_FROM_LARGE: have } })
+ *   .pipe(toFile(path, { resumeFrom: have, keepPartial: true }));
+ * ```
+ */
 export interface ToFileOptions {
   /** The file already holds this many bytes of the body: a 206 response is appended to it. */
   resumeFrom?: number;
@@ -16,6 +26,11 @@ export interface ToFileOptions {
  * is flushed and closed. While the file stream's buffer is full the transfer is paused, so a fast
  * network and a slow disk never pile the body up in memory. On error or unsubscribe the file is
  * removed (a resumed file keeps what it had before).
+ *
+ * @example
+ * ```ts
+ * await lastValueFrom(curl.transfer('https://example.com/big.iso').pipe(ensureOk(), toFile('/tmp/big.iso')));
+ * ```
  */
 export function toFile(
   path: string,

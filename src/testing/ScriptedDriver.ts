@@ -13,26 +13,71 @@ import type { Headers, TransferResult } from '../core/types.js';
 import { curlCodeName } from '../errors/CurlError.js';
 import { multiCodeName } from '../errors/curlCodeNames.js';
 
-/** A scripted response: a status with headers and a body, or a libcurl error code. */
+/**
+ * A scripted response: a status with headers and a body, or a libcurl error code.
+ *
+ * @example
+ * ```ts
+ * const ok: ScriptedResponse = { status: 200, headers: { 'content-type': 'text/plain' }, body: 'hi' };
+ * const slow: ScriptedResponse = { status: 200, body: cold('10ms a 10ms b|', { a: 'x', b: 'y' }) };
+ * const timeout: ScriptedResponse = { error: 28 };
+ * ```
+ */
 export type ScriptedResponse =
   | {
+      /** The HTTP status. */
       status: number;
+      /** Response headers. */
       headers?: Headers;
       /** Bytes at once, or an Observable of chunks, each a `data` event on the frame it is emitted. */
       body?: string | Uint8Array | Observable<string | Uint8Array>;
+      /** Default '1.1'. */
       httpVersion?: string;
     }
-  | { error: number; message?: string };
+  | {
+      /** The CURLcode the transfer fails with. */
+      error: number;
+      /** libcurl's error text; a default names the code. */
+      message?: string;
+    };
 
+/**
+ * What a route answers: an Observable of responses, or a function of the request returning one (or a response).
+ *
+ * @example
+ * ```ts
+ * const script: RouteScript = (req) => cold('5ms r', { r: { status: 200, body: req.url } });
+ * curl.route(/^http:\/\/site\.test\//, script);
+ * ```
+ */
 export type RouteScript =
   | Observable<ScriptedResponse>
   | ((request: SentRequest) => Observable<ScriptedResponse> | ScriptedResponse);
 
+/**
+ * Which requests a route answers: 'METHOD URL', a URL, a RegExp over the URL, or a predicate.
+ *
+ * @example
+ * ```ts
+ * curl.route('POST http://api.test/items', of({ status: 201 }));
+ * curl.route((req) => req.headers.authorization === undefined, of({ status: 401 }));
+ * ```
+ */
 export type RouteMatcher = string | RegExp | ((request: SentRequest) => boolean);
 
-/** A request as the scripted transport received it. */
+/**
+ * A request as the scripted transport received it.
+ *
+ * @example
+ * ```ts
+ * const [sent]: readonly SentRequest[] = curl.requests;
+ * assert.equal(sent.headers['content-type'], 'application/json');
+ * ```
+ */
 export interface SentRequest {
+  /** The request method. */
   method: string;
+  /** The URL. */
   url: string;
   /** Names lower-cased; a repeated header joined with ', '. */
   headers: Record<string, string>;
@@ -40,17 +85,37 @@ export interface SentRequest {
   body: string | undefined;
 }
 
-/** One call of curl_multi_socket_action, as the scripted driver saw it. */
+/**
+ * One call of curl_multi_socket_action, as the scripted driver saw it.
+ *
+ * @example
+ * ```ts
+ * const timeouts = driver.actions.filter((a: ActionRecord) => a.fd === -1);
+ * ```
+ */
 export interface ActionRecord {
+  /** The scheduler's time of the call. */
   time: number;
+  /** The socket, or CURL_SOCKET_TIMEOUT (-1) for the timer. */
   fd: number;
+  /** The CURL_CSELECT_* bits passed. */
   events: number;
 }
 
-/** A change of what the engine watches on an fd: a CURL_POLL_* interest, or 'closed'. */
+/**
+ * A change of what the engine watches on an fd: a CURL_POLL_* interest, or 'closed'.
+ *
+ * @example
+ * ```ts
+ * const closed = driver.watches.filter((w: WatchRecord) => w.interest === 'closed').length;
+ * ```
+ */
 export interface WatchRecord {
+  /** The scheduler's time of the change. */
   time: number;
+  /** The socket. */
   fd: number;
+  /** The CURL_POLL_* interest now watched, or 'closed'. */
   interest: number | 'closed';
 }
 
@@ -96,6 +161,14 @@ const CURLE_RECV_ERROR = 56;
  *
  * The engine's own marble tests also drive it by hand: `socket`, `timer` and `ready` play
  * libcurl's part, `actions` and `watches` record what the engine did.
+ *
+ * @example
+ * ```ts
+ * // createTestCurl() builds one for you; by hand, it is the second argument of new Curl():
+ * const driver = new ScriptedDriver(scheduler);
+ * const curl = new Curl({}, driver);
+ * driver.route('GET http://a.test/', of({ status: 204 }));
+ * ```
  */
 export class ScriptedDriver implements MultiDriver {
   /** Every curl_multi_socket_action call. */
@@ -126,6 +199,7 @@ export class ScriptedDriver implements MultiDriver {
     private readonly manual = false,
   ) {}
 
+  /** Answers requests that match `matcher` with `script`; see `TestCurl.route`. */
   route(matcher: RouteMatcher, script: RouteScript): void {
     this.routes.push({ matches: toPredicate(matcher), script });
   }
@@ -291,7 +365,13 @@ export class ScriptedDriver implements MultiDriver {
     return `scripted ${multiCodeName(code)}`;
   }
 
-  handleCounts(): { attached: number; pooled: number } {
+  /** Easy handles: attached to transfers, and pooled (always 0 here). */
+  handleCounts(): {
+    /** Handles of transfers in flight. */
+    attached: number;
+    /** Idle handles. */
+    pooled: number;
+  } {
     return { attached: this.byJob.size, pooled: 0 };
   }
 

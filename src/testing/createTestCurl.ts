@@ -6,6 +6,12 @@ import { type RouteMatcher, type RouteScript, ScriptedDriver, type SentRequest }
 /**
  * A Curl whose transport is scripted: the same engine and API as the real one, with routes in
  * place of servers and the given scheduler's (virtual) time in place of the clock.
+ *
+ * @example
+ * ```ts
+ * const curl: TestCurl = createTestCurl({ scheduler });
+ * curl.route('GET http://api.test/a', of({ status: 200, body: 'hi' }));
+ * ```
  */
 export class TestCurl extends Curl {
   private readonly driver: ScriptedDriver;
@@ -32,7 +38,19 @@ export class TestCurl extends Curl {
   }
 }
 
-/** A Curl for tests: scripted routes, virtual time from `scheduler` (pass the TestScheduler). */
+/**
+ * A Curl for tests: scripted routes, virtual time from `scheduler` (pass the TestScheduler).
+ *
+ * @example
+ * ```ts
+ * const scheduler = new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+ * scheduler.run(({ cold, expectObservable }) => {
+ *   const curl = createTestCurl({ scheduler });
+ *   curl.route('GET http://example.test/a', cold('--r|', { r: { status: 200, body: 'hi' } }));
+ *   expectObservable(curl.request('http://example.test/a').pipe(map((r) => r.text()))).toBe('--(a|)', { a: 'hi' });
+ * });
+ * ```
+ */
 export function createTestCurl(options: CurlOptions & { scheduler?: SchedulerLike } = {}): TestCurl {
   return new TestCurl(options);
 }

@@ -1,3 +1,15 @@
+/**
+ * rxcurl/testing: the same engine with a scripted transport in virtual time, to marble-test
+ * pipelines without a network. Start with {@link createTestCurl}.
+ *
+ * @example
+ * ```ts
+ * import { TestScheduler } from 'rxjs/testing';
+ * import { createTestCurl } from 'rxcurl/testing';
+ * ```
+ *
+ * @module rxcurl/testing
+ */
 export { createTestCurl, TestCurl } from './createTestCurl.js';
 export type {
   ActionRecord,
