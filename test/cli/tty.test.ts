@@ -30,6 +30,7 @@ test('on a terminal: one bar per active transfer with name, bytes, rate and ETA,
   const out = run.stdout;
   t.true(out.includes('\x1b[?25l'), 'hides the cursor');
   t.true(out.includes('\x1b[?25h'), 'shows the cursor again');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are what is tested
   t.regex(out, /\x1b\[\d*[AG]/, 'moves the cursor to redraw');
   t.regex(out, /total +\d\/2 done · \d active/);
   t.regex(out, /ok small\.txt \(5 bytes/);
