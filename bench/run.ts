@@ -165,6 +165,16 @@ const describe = (r: RunRecord): string =>
       `${r.metrics.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${r.metrics.peakRssMiB.toFixed(1)} MiB` +
       (r.invalid === undefined ? '' : ` INVALID ${r.invalid}`);
 
+/** The commit rxcurl was built from, and whether src/ had uncommitted changes. */
+function revision(): string {
+  const git = (args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  try {
+    return `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src']) === '' ? '' : ' with uncommitted changes in src/'}`;
+  } catch {
+    return 'of unknown revision';
+  }
+}
+
 async function main(): Promise<void> {
   const { workloads, clients, runs, build } = options();
   ensureNginx();
@@ -182,6 +192,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
   const tools = prepare(tmp, build);
+  const rxcurl = revision();
   console.error('bench: generating payloads and starting nginx');
   nginx = await startNginx(tmp);
   const machine = machineInfo();
@@ -219,10 +230,24 @@ async function main(): Promise<void> {
   const resultFile = join(resultsDir, `${date.replace(/[:.]/g, '-')}-${machine.host}.json`);
   writeFileSync(
     resultFile,
-    `${JSON.stringify({ date, machine, runs, workloads, clients: clients.map((c) => c.name), skipped: Object.fromEntries(skipped), records, report }, null, 2)}\n`,
+    JSON.stringify({
+      date,
+      rxcurl,
+      machine,
+      runs,
+      workloads,
+      clients: clients.map((c) => c.name),
+      skipped: Object.fromEntries(skipped),
+      records,
+      report,
+    }),
   );
+  // Formatted as the repository's linter wants it, so that a result file can be committed as is.
+  execFileSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', resultFile], {
+    stdio: 'ignore',
+  });
   console.log(
-    `Medians of ${runs} run${runs === 1 ? '' : 's'}; ${machine.nproc} × ${machine.cpu}, Linux ${machine.kernel}, ` +
+    `rxcurl ${rxcurl}. Medians of ${runs} run${runs === 1 ? '' : 's'}; ${machine.nproc} × ${machine.cpu}, Linux ${machine.kernel}, ` +
       `Node ${machine.node}, ${machine.libcurl}, nginx ${machine.nginx}${machine.pinned ? ', nginx on CPU 0, clients on CPU 1' : ', not pinned'}.\n`,
   );
   console.log(report);
