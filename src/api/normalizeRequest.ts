@@ -92,6 +92,7 @@ export function normalizeRequest(input: CurlRequest | string, context: RequestCo
   if (httpVersion !== undefined && !HTTP_VERSIONS.has(httpVersion)) {
     throw bad('httpVersion', `must be one of ${[...HTTP_VERSIONS].join(', ')}, got ${describe(httpVersion)}`);
   }
+  optionalBoolean(req.resume, 'resume', false, bad); // read by download() itself
   const signal = req.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw bad('signal', 'must be an AbortSignal');
 
@@ -100,8 +101,8 @@ export function normalizeRequest(input: CurlRequest | string, context: RequestCo
     method,
     headers,
     body,
-    timeoutMs: optionalCount(req.timeoutMs, 'timeoutMs', bad),
-    connectTimeoutMs: optionalCount(req.connectTimeoutMs, 'connectTimeoutMs', bad),
+    timeoutMs: optionalMs(req.timeoutMs, 'timeoutMs', bad),
+    connectTimeoutMs: optionalMs(req.connectTimeoutMs, 'connectTimeoutMs', bad),
     followRedirects: optionalBoolean(req.followRedirects, 'followRedirects', true, bad),
     maxRedirects: optionalCount(req.maxRedirects, 'maxRedirects', bad) ?? 10,
     decompress: optionalBoolean(req.decompress, 'decompress', true, bad),
@@ -239,6 +240,21 @@ function optionalCount(value: unknown, field: string, bad: Bad): number | undefi
     throw bad(field, `must be a finite number >= 0, got ${describe(value)}`);
   }
   return Math.round(value);
+}
+
+/**
+ * The longest timeout Node's timers can wait (~24.8 days). libcurl asks for longer timers when given
+ * longer timeouts, and a timer beyond it fires after 1 ms instead: a busy loop for as long as the
+ * transfer waits.
+ */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+function optionalMs(value: unknown, field: string, bad: Bad): number | undefined {
+  const ms = optionalCount(value, field, bad);
+  if (ms !== undefined && ms > MAX_TIMEOUT_MS) {
+    throw bad(field, `must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), got ${ms}`);
+  }
+  return ms;
 }
 
 function optionalBoolean(value: unknown, field: string, fallback: boolean, bad: Bad): boolean {

@@ -311,6 +311,36 @@ test('injection: CR LF in a header of the Curl defaults is refused on every requ
   t.is(server.requests.length, 0);
 });
 
+// --- timers -------------------------------------------------------------------------------
+
+test('timeouts longer than Node can wait (2^31-1 ms) are refused: libcurl would ask for a timer that fires every 1 ms', async (t) => {
+  const curl = useCurl(t);
+  for (const field of ['timeoutMs', 'connectTimeoutMs'] as const) {
+    for (const value of [2 ** 31, 2 ** 32, 1e12]) {
+      const e = await errorOf(curl.request({ url: 'http://127.0.0.1:1/', [field]: value }));
+      t.like(e, { code: 'INVALID_INPUT' }, `${field} ${value}`);
+      t.regex((e as Error).message, new RegExp(`${field} must be at most 2147483647`));
+    }
+  }
+});
+
+test.serial('the longest accepted timeout does not busy-wait: a stalled transfer costs no CPU', async (t) => {
+  const server = await useRawServer(t, () => {}); // reads the request, never answers
+  const curl = useCurl(t);
+  const subscription = curl
+    .transfer({ url: `${server.url}/`, timeoutMs: 2 ** 31 - 1, connectTimeoutMs: 2 ** 31 - 1 })
+    .subscribe({ error: () => {} });
+  t.teardown(() => subscription.unsubscribe());
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const before = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const used = process.cpuUsage(before);
+  const ms = (used.user + used.system) / 1000;
+  t.log(`CPU while a transfer with a 24.8-day timeout waited 1 s: ${ms.toFixed(0)} ms`);
+  t.true(ms < 100, `${ms} ms of CPU in 1 s`);
+  t.is(curl.stats().transfers, 1);
+});
+
 // --- body size --------------------------------------------------------------------------------
 
 test('maxBodyBytes: request() refuses more than 256 MiB by default; transfer() has no default limit', async (t) => {
