@@ -49,7 +49,8 @@ Options:
   -V, --version         show the versions of rxcurl and libcurl
 
 URLs are read from standard input when none are given and it is not a terminal.
-Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted (Ctrl-C).`;
+Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted (Ctrl-C), 143 terminated.
+Ctrl-C cancels every transfer and removes their partial files (kept with --resume).`;
 
 function integer(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;

@@ -30,17 +30,24 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
-  // The first Ctrl-C cancels every transfer and lets run() print the summary; a second one quits.
+  // The first Ctrl-C (or SIGTERM) cancels every transfer and lets run() print the summary; a
+  // second one quits at once. The exit status is 128 + the signal's number: 130, or 143.
   const cancel = new AbortController();
-  const onSigint = () => {
-    if (cancel.signal.aborted) process.exit(130);
+  let exitStatus = 130;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const status = signal === 'SIGTERM' ? 143 : 130;
+    if (cancel.signal.aborted) process.exit(status);
+    exitStatus = status;
     cancel.abort();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    return await run(options, process, cancel.signal);
+    const code = await run(options, process, cancel.signal);
+    return cancel.signal.aborted ? exitStatus : code;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

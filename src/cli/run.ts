@@ -45,7 +45,8 @@ export const RETRY_MAX_DELAY_MS = 5000;
  * before it reports the abort, so when this resolves nothing is left half-written. A transfer
  * waiting for its next retry is dropped at once; URLs not started yet are counted as cancelled.
  *
- * Resolves to the exit status: 0 when every transfer succeeded, 1 when any failed, 130 when cancelled.
+ * Resolves to the exit status: 0 when every transfer succeeded, 1 when any failed, 130 when cancelled
+ * (main() turns that into 143 after SIGTERM).
  */
 export async function run(options: CliOptions, io: CliIo, cancel: AbortSignal): Promise<number> {
   const began = performance.now();

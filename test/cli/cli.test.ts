@@ -197,6 +197,19 @@ test('--resume continues a partial file with a range request', async (t) => {
   t.regex(run.stdout, /^ok data\.bin \(20 bytes/m);
 });
 
+test('--http2 asks for HTTP/2 (on http://, an Upgrade to h2c), without it HTTP/1.1 as is', async (t) => {
+  const upgrades: Array<string | undefined> = [];
+  const { url } = await serve(t, (req) => {
+    upgrades.push(req.headers.upgrade);
+    return false;
+  });
+  const dir = tempDir(t);
+  t.is((await runCli(['-o', dir, '--http2', `${url}/h2`])).code, 0);
+  t.is((await runCli(['-o', dir, `${url}/h1`])).code, 0);
+  t.deepEqual(upgrades, ['h2c', undefined]);
+  t.is(readFileSync(join(dir, 'h2'), 'utf8'), 'body of /h2');
+});
+
 test('-q prints nothing on success and only failures, on standard error', async (t) => {
   const { url } = await serve(t);
   const dir = tempDir(t);

@@ -1,6 +1,9 @@
 // Every demo runs offline against the server it starts itself; each must say what it is about.
-import test from 'ava';
+import anyTest from 'ava';
 import { start } from './helpers.js';
+
+// One at a time: each starts tsx, which is slow on a busy machine.
+const test = anyTest.serial;
 
 function runDemo(file: string, ...args: string[]) {
   return start(process.execPath, ['--import', 'tsx', `demos/${file}`, ...args]).done;

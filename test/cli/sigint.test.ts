@@ -51,6 +51,21 @@ test('SIGINT cancels every transfer, removes the partial files, prints the summa
   t.false(requests.includes('/later.txt'), 'a URL not started yet is not started after Ctrl-C');
 });
 
+test('SIGTERM does the same, with exit status 143', async (t) => {
+  const { url } = await endlessServer(t);
+  const dir = tempDir(t);
+  const cli = startCli(['-o', dir, `${url}/endless`]);
+  t.teardown(() => cli.child.kill('SIGKILL'));
+  await waitFor(() => partialHasBytes(dir, 'endless'), 'the partial file', 20_000);
+
+  cli.child.kill('SIGTERM');
+  const run = await cli.done;
+
+  t.is(run.code, 143, run.stderr);
+  t.deepEqual(readdirSync(dir), []);
+  t.regex(run.stdout, /^ {2}transfers +1 \(0 ok, 0 failed, 1 cancelled\)$/m);
+});
+
 test('with --resume, SIGINT keeps the partial file for the next run', async (t) => {
   const { url } = await endlessServer(t);
   const dir = tempDir(t);
