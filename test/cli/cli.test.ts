@@ -133,6 +133,15 @@ test('URLs on standard input when there are none on the command line', async (t)
   );
 });
 
+test('-i - reads standard input after the URLs of the command line', async (t) => {
+  const { url, seen } = await serve(t);
+  const dir = tempDir(t);
+  const run = await runCli(['-o', dir, '-j', '1', '-i', '-', `${url}/first`], `${url}/second\n`);
+  t.is(run.code, 0, run.stderr);
+  t.deepEqual(seen, ['/first', '/second']);
+  t.deepEqual(readdirSync(dir).sort(), ['first', 'second']);
+});
+
 test('-j limits the transfers at once', async (t) => {
   // Every response waits until two requests are in flight, so the run cannot finish below 2 at
   // once; and the largest number seen at once must not exceed -j.
