@@ -43,6 +43,7 @@ export class LineDisplay implements Display {
 
 interface TransferPayload {
   kind: 'transfer';
+  nameWidth: number;
   name: string;
   downloaded: number;
   total: number;
@@ -51,6 +52,7 @@ interface TransferPayload {
 
 interface TotalsPayload {
   kind: 'totals';
+  nameWidth: number;
   done: number;
   queued: number;
   active: number;
@@ -59,11 +61,17 @@ interface TotalsPayload {
   startedAt: number;
 }
 
-const NAME_WIDTH = 24;
 const BAR_SIZE = 20;
+/** Columns a transfer's line needs besides its name, at most: bar, percentage, sizes, rate, ETA. */
+const REST_WIDTH = 69;
 
-function column(name: string): string {
-  return name.length > NAME_WIDTH ? `${name.slice(0, NAME_WIDTH - 1)}…` : name.padEnd(NAME_WIDTH);
+/** The width of the name column on a terminal `columns` wide: what the rest of the line leaves, 10 to 32. */
+export function nameWidth(columns: number): number {
+  return Math.max(10, Math.min(32, columns - REST_WIDTH));
+}
+
+function column(name: string, width: number): string {
+  return name.length > width ? `${name.slice(0, width - 1)}…` : name.padEnd(width);
 }
 
 function renderLine(options: Options, _params: Params, payload: TransferPayload | TotalsPayload): string {
@@ -71,7 +79,7 @@ function renderLine(options: Options, _params: Params, payload: TransferPayload 
   if (payload.kind === 'totals') {
     const rate = (payload.bytes * 1000) / elapsed;
     const failed = payload.failed > 0 ? ` · ${payload.failed} failed` : '';
-    return `${column('total')} ${payload.done}/${payload.queued} done · ${payload.active} active${failed} · ${formatBytes(payload.bytes)} · ${formatRate(rate)}`;
+    return `${column('total', payload.nameWidth)} ${payload.done}/${payload.queued} done · ${payload.active} active${failed} · ${formatBytes(payload.bytes)} · ${formatRate(rate)}`;
   }
   const { downloaded, total } = payload;
   const rate = (downloaded * 1000) / elapsed;
@@ -82,7 +90,7 @@ function renderLine(options: Options, _params: Params, payload: TransferPayload 
   const size = known ? `${formatBytes(downloaded)}/${formatBytes(total)}` : formatBytes(downloaded);
   const eta = known && rate > 0 ? formatEta(((total - downloaded) * 1000) / rate) : '-';
   const percent = known ? `${String(Math.floor((downloaded / total) * 100)).padStart(3)}% ` : '';
-  return `${column(payload.name)} ${bar} ${percent}${size} · ${formatRate(rate)} · ETA ${eta}`;
+  return `${column(payload.name, payload.nameWidth)} ${bar} ${percent}${size} · ${formatRate(rate)} · ETA ${eta}`;
 }
 
 /**
@@ -94,8 +102,10 @@ export class BarsDisplay implements Display {
   private readonly totals: SingleBar;
   private readonly totalsPayload: TotalsPayload;
   private readonly bars = new Map<number, { bar: SingleBar; payload: TransferPayload }>();
+  private readonly nameWidth: number;
 
-  constructor(stream: NodeJS.WritableStream) {
+  constructor(stream: NodeJS.WritableStream & { columns?: number }) {
+    this.nameWidth = nameWidth(stream.columns || 80);
     this.multibar = new cliProgress.MultiBar({
       stream,
       format: renderLine as Options['format'],
@@ -107,6 +117,7 @@ export class BarsDisplay implements Display {
     });
     this.totalsPayload = {
       kind: 'totals',
+      nameWidth: this.nameWidth,
       done: 0,
       queued: 0,
       active: 0,
@@ -125,6 +136,7 @@ export class BarsDisplay implements Display {
   started(id: number, name: string): void {
     const payload: TransferPayload = {
       kind: 'transfer',
+      nameWidth: this.nameWidth,
       name,
       downloaded: 0,
       total: 0,
