@@ -101,6 +101,8 @@ class EasySlot implements EasyTarget {
   }
 
   progress(downloadTotal: number, downloaded: number, uploadTotal: number, uploaded: number): void {
+    // Events come after the response head, but while a body is sent there may be no head yet.
+    if (!this.job?.responded && uploaded === 0) return;
     const now = performance.now();
     if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
     this.lastProgress = now;
@@ -214,6 +216,10 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   failed(err: unknown): void {
     this.callbacks?.failed(err);
   }
+  socketOpened(fd: number): void {
+    this.polls.socketOpened(fd);
+  }
+
   socketClosed(fd: number): void {
     this.polls.socketClosed(fd);
   }
@@ -439,7 +445,9 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     lib.easy_setopt.pointer(easy, CURLOPT.ERRORBUFFER, slot.errorBuffer as unknown as number);
     lib.easy_setopt.long(easy, CURLOPT.NOSIGNAL, 1);
     lib.easy_setopt.long(easy, CURLOPT.BUFFERSIZE, RECEIVE_BUFFER_BYTES);
-    if (fns.closeSocket) {
+    if (fns.openSocket && fns.closeSocket) {
+      lib.easy_setopt.pointer(easy, CURLOPT.OPENSOCKETFUNCTION, fns.openSocket);
+      lib.easy_setopt.long(easy, CURLOPT.OPENSOCKETDATA, this.id);
       lib.easy_setopt.pointer(easy, CURLOPT.CLOSESOCKETFUNCTION, fns.closeSocket);
       lib.easy_setopt.long(easy, CURLOPT.CLOSESOCKETDATA, this.id);
     }

@@ -13,44 +13,47 @@ interface PollEvents {
   writable: boolean;
 }
 
+/** One fd's libuv poll handle, and who its events go to. */
+interface Poll {
+  readonly handle: node.PollHandle;
+  readonly callback: (ev: node.PollEvents) => void;
+  /** The CURL_POLL_* interest the handle runs with; 0 when stopped. */
+  armed: number;
+  /** The current watcher; undefined between libcurl's CURL_POLL_REMOVE and its next interest. */
+  emit: ((events: number) => void) | undefined;
+}
+
 /**
  * Readiness of sockets, from libuv poll handles on the calling thread's loop (koffi.node.poll).
  *
- * One poll handle per fd number. libcurl stops watching a connection (CURL_POLL_REMOVE) each time
- * it goes back to the connection cache and watches it again for the next transfer, so a handle is
- * only stopped on REMOVE and kept for the fd; it is closed when the socket itself is closed
- * (`socketClosed`, from CURLOPT_CLOSESOCKETFUNCTION) or with everything at `closeAll`. A stopped
- * handle is only an fd number to libuv, so keeping it is safe even if the number is reused.
+ * One poll handle per fd, kept until the socket is closed (`socketClosed`, from
+ * CURLOPT_CLOSESOCKETFUNCTION) or everything is (`closeAll`). libcurl stops watching a connection
+ * (CURL_POLL_REMOVE) each time it goes back to the connection cache and watches it again for the
+ * next transfer, usually for reading as before. Stopping and restarting a uv_poll costs two or three
+ * epoll_ctl calls, so for a socket libcurl opened through us (`socketOpened`, whose close we are
+ * told of first) a read interest is left armed after REMOVE: the next transfer finds it armed, and
+ * an event that arrives in between (the server closed the idle connection) stops it. Any other fd
+ * (libcurl's resolver wakes it with a socket pair it closes without telling) is stopped at once,
+ * so no armed handle ever outlives its fd.
  *
  * koffi's poll callback receives `(status, events)` although its typings declare one argument.
  */
 export class SocketPolls {
-  private readonly handles = new Map<number, node.PollHandle>();
+  private readonly polls = new Map<number, Poll>();
+  /** Sockets libcurl opened through CURLOPT_OPENSOCKETFUNCTION: their close reaches socketClosed. */
+  private readonly owned = new Set<number>();
 
   /** Emits CURL_CSELECT_* bitmasks for `fd` while watching the CURL_POLL_* interest `interest` emits. */
   watch(fd: number, interest: Observable<number>): Observable<number> {
     return new Observable<number>((subscriber) => {
-      let handle: node.PollHandle | undefined;
-      let watched = -1;
-      const onPoll = (status: number, events: PollEvents) => {
-        if (status < 0) {
-          // A poll error: let libcurl try the socket and learn what went wrong.
-          subscriber.next(CURL_CSELECT_ERR | (watched & (CURL_POLL_IN | CURL_POLL_OUT)));
-          return;
-        }
-        subscriber.next((events.readable ? CURL_CSELECT_IN : 0) | (events.writable ? CURL_CSELECT_OUT : 0));
-      };
-      const callback = onPoll as unknown as (ev: node.PollEvents) => void;
+      let poll: Poll | undefined;
+      const emit = (events: number) => subscriber.next(events);
       const watching = interest.subscribe({
         next: (what) => {
-          if (what === watched) return;
-          watched = what;
-          const options = { readable: (what & CURL_POLL_IN) !== 0, writable: (what & CURL_POLL_OUT) !== 0 };
           try {
-            handle ??= this.handles.get(fd);
-            if (!options.readable && !options.writable) handle?.stop();
-            else if (handle) handle.start(options, callback);
-            else this.handles.set(fd, (handle = koffi.node.poll(fd, options, callback)));
+            poll ??= this.polls.get(fd) ?? this.create(fd, what);
+            poll.emit = emit;
+            this.arm(poll, what);
           } catch {
             // libuv refused the fd: let libcurl try it and fail the transfer itself.
             queueMicrotask(() => subscriber.next(CURL_CSELECT_ERR));
@@ -60,25 +63,77 @@ export class SocketPolls {
       });
       return () => {
         watching.unsubscribe();
-        handle?.stop();
+        if (!poll || poll.emit !== emit) return;
+        poll.emit = undefined;
+        if (poll.armed !== CURL_POLL_IN || !this.owned.has(fd)) this.arm(poll, 0);
       };
     });
   }
 
+  /** libcurl opened `fd` through us: it will be closed through socketClosed. */
+  socketOpened(fd: number): void {
+    this.owned.add(fd);
+  }
+
   /** The socket is about to be closed: close its poll handle, which takes the fd out of epoll. */
   socketClosed(fd: number): void {
-    const handle = this.handles.get(fd);
-    if (!handle) return;
-    this.handles.delete(fd);
-    handle.close();
+    this.owned.delete(fd);
+    const poll = this.polls.get(fd);
+    if (!poll) return;
+    this.polls.delete(fd);
+    poll.emit = undefined;
+    poll.handle.close();
   }
 
   get size(): number {
-    return this.handles.size;
+    return this.polls.size;
   }
 
   closeAll(): void {
-    for (const handle of this.handles.values()) handle.close();
-    this.handles.clear();
+    for (const poll of this.polls.values()) poll.handle.close();
+    this.polls.clear();
+    this.owned.clear();
   }
+
+  private create(fd: number, what: number): Poll {
+    const onPoll = (status: number, events: PollEvents) => {
+      const { emit } = poll;
+      if (!emit) {
+        this.arm(poll, 0); // an idle connection woke up: stop until libcurl wants it again
+        return;
+      }
+      if (status < 0) {
+        // A poll error: let libcurl try the socket and learn what went wrong.
+        emit(CURL_CSELECT_ERR | (poll.armed & (CURL_POLL_IN | CURL_POLL_OUT)));
+        return;
+      }
+      emit((events.readable ? CURL_CSELECT_IN : 0) | (events.writable ? CURL_CSELECT_OUT : 0));
+    };
+    // koffi.node.poll starts the handle at once; the caller's arm() stops it if `what` wants nothing.
+    const armed = what & (CURL_POLL_IN | CURL_POLL_OUT) || CURL_POLL_IN;
+    const callback = onPoll as unknown as (ev: node.PollEvents) => void;
+    const handle = koffi.node.poll(fd, pollOptions(armed), callback);
+    const poll: Poll = { handle, callback, armed, emit: undefined };
+    this.polls.set(fd, poll);
+    return poll;
+  }
+
+  /** Runs the handle with interest `what` (0 stops it); nothing to do when it already does. */
+  private arm(poll: Poll, what: number): void {
+    const interest = what & (CURL_POLL_IN | CURL_POLL_OUT);
+    if (interest === poll.armed) return;
+    poll.armed = interest;
+    if (interest === 0) poll.handle.stop();
+    else poll.handle.start(pollOptions(interest), poll.callback);
+  }
+}
+
+const READABLE = { readable: true, writable: false };
+const WRITABLE = { readable: false, writable: true };
+const BOTH = { readable: true, writable: true };
+
+function pollOptions(what: number): { readable: boolean; writable: boolean } {
+  const readable = (what & CURL_POLL_IN) !== 0;
+  const writable = (what & CURL_POLL_OUT) !== 0;
+  return readable && writable ? BOTH : readable ? READABLE : WRITABLE;
 }

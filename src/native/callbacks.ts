@@ -4,6 +4,7 @@ import type { TransferJob } from '../core/TransferJob.js';
 import { CURL_READFUNC_ABORT, CURL_WRITEFUNC_PAUSE } from './constants.js';
 import {
   CloseSocketCallback,
+  OpenSocketCallback,
   type Pointer,
   ReadCallback,
   SocketCallback,
@@ -17,6 +18,8 @@ export interface MultiTarget {
   socket(fd: number, what: number): void;
   timer(ms: number): void;
   failed(err: unknown): void;
+  /** libcurl opened the socket `fd` for a connection; its close will reach socketClosed. */
+  socketOpened(fd: number): void;
   /** The socket `fd` is about to be closed. */
   socketClosed(fd: number): void;
 }
@@ -62,6 +65,7 @@ export const multiTargets = new TargetTable<MultiTarget>();
 export const easyTargets = new TargetTable<EasyTarget>();
 
 let closeFd: ((fd: number) => number) | undefined;
+let openSocketFd: ((family: number, type: number, protocol: number) => number) | undefined;
 
 function onSocket(_easy: number, fd: number, what: number, userp: number): number {
   // Never return -1 here: it would abort every transfer on the multi handle.
@@ -138,6 +142,17 @@ function onProgress(
   return 0;
 }
 
+function onOpenSocket(clientp: number, _purpose: number, address: Pointer): number {
+  // struct curl_sockaddr starts with `int family; int socktype; int protocol;`.
+  const fd = openSocketFd!(
+    koffi.decode(address, 0, 'int') as number,
+    koffi.decode(address, 4, 'int') as number,
+    koffi.decode(address, 8, 'int') as number,
+  );
+  if (fd >= 0) multiTargets.get(clientp)?.socketOpened(fd);
+  return fd; // -1 is CURL_SOCKET_BAD: libcurl reports the failure
+}
+
 function onCloseSocket(clientp: number, fd: number): number {
   // Stop watching before the fd is closed, so a number reused at once for a new socket is never
   // confused with the old one, and no poll handle outlives its fd.
@@ -152,6 +167,8 @@ interface Registered {
   write: Pointer;
   read: Pointer;
   progress: Pointer;
+  /** With closeSocket, where the platform's sockets are fds; undefined elsewhere. */
+  openSocket: Pointer | undefined;
   closeSocket: Pointer | undefined;
 }
 
@@ -163,9 +180,13 @@ let registered: Registered | undefined;
  */
 export function registeredCallbacks(): Registered {
   if (!registered) {
+    let openSocket: Pointer | undefined;
     let closeSocket: Pointer | undefined;
     if (process.platform !== 'win32') {
-      closeFd = koffi.load(null).func('int close(int fd)') as (fd: number) => number;
+      const libc = koffi.load(null);
+      closeFd = libc.func('int close(int fd)') as (fd: number) => number;
+      openSocketFd = libc.func('int socket(int domain, int type, int protocol)');
+      openSocket = koffi.register(onOpenSocket, koffi.pointer(OpenSocketCallback)) as Pointer;
       closeSocket = koffi.register(onCloseSocket, koffi.pointer(CloseSocketCallback)) as Pointer;
     }
     registered = {
@@ -174,6 +195,7 @@ export function registeredCallbacks(): Registered {
       write: koffi.register(onWrite, koffi.pointer(WriteCallback)) as Pointer,
       read: koffi.register(onRead, koffi.pointer(ReadCallback)) as Pointer,
       progress: koffi.register(onProgress, koffi.pointer(XferInfoCallback)) as Pointer,
+      openSocket,
       closeSocket,
     };
   }

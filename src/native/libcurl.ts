@@ -50,6 +50,9 @@ export const XferInfoCallback = koffi.proto(
   'int rxcurl_xferinfo_cb(intptr_t clientp, int64_t dltotal, int64_t dlnow, int64_t ultotal, int64_t ulnow)',
 );
 export const CloseSocketCallback = koffi.proto('int rxcurl_closesocket_cb(intptr_t clientp, int fd)');
+export const OpenSocketCallback = koffi.proto(
+  'int rxcurl_opensocket_cb(intptr_t clientp, int purpose, void *address)',
+);
 
 type SetOpt<T> = (handle: Handle, option: number, value: T) => number;
 

@@ -32,7 +32,10 @@ test('the transfer response event carries the same headers', async (t) => {
   const buffered = await lastValueFrom(curl.request(`${server.url}/`));
   const first = await firstValueFrom(curl.transfer(`${server.url}/`));
   t.is(first.type, 'response');
-  if (first.type === 'response') t.deepEqual(first.headers, buffered.headers);
+  // Two responses: their Date headers differ when a second boundary falls between them.
+  const { date: _a, ...streamed } = first.type === 'response' ? first.headers : {};
+  const { date: _b, ...whole } = buffered.headers;
+  t.deepEqual(streamed, whole);
 });
 
 test('request headers: object, arrays and pairs reach the server', async (t) => {

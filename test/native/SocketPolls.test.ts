@@ -114,3 +114,32 @@ test('an fd number closed and reused for a new socket is watched correctly', asy
   write(peer, 'y', 1);
   t.is(await nextEvent(events), CURL_CSELECT_IN);
 });
+
+test('a socket libcurl opened through us stays armed for reading across REMOVE; a wake-up while idle is dropped', async (t) => {
+  const polls = new SocketPolls();
+  const [a, b] = pair();
+  t.teardown(() => {
+    polls.closeAll();
+    close(a);
+    close(b);
+  });
+  polls.socketOpened(a);
+  const first = new Subject<number>();
+  const interest = new BehaviorSubject(CURL_POLL_IN);
+  polls.watch(a, interest).subscribe(first);
+  interest.complete(); // CURL_POLL_REMOVE: the connection went back to libcurl's cache
+  let late = 0;
+  first.subscribe(() => late++);
+  write(b, 'x', 1); // the idle connection becomes readable (as when a server closes it)
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.is(late, 0, 'nobody is told of readiness between REMOVE and the next interest');
+
+  // The next transfer on the connection watches it again and hears of the pending byte.
+  const second = new Subject<number>();
+  const sub = polls.watch(a, new BehaviorSubject(CURL_POLL_IN)).subscribe(second);
+  t.is(await nextEvent(second), CURL_CSELECT_IN);
+  sub.unsubscribe();
+  t.is(polls.size, 1);
+  polls.socketClosed(a);
+  t.is(polls.size, 0);
+});
