@@ -2,6 +2,7 @@ import koffi from 'koffi';
 import { CURL_POLL_REMOVE } from '../core/socketEvents.js';
 import type { TransferJob } from '../core/TransferJob.js';
 import { CURL_READFUNC_ABORT, CURL_WRITEFUNC_PAUSE } from './constants.js';
+import { copyChunk } from './copyChunk.js';
 import {
   CloseSocketCallback,
   OpenSocketCallback,
@@ -101,8 +102,7 @@ function onWrite(ptr: Pointer, _size: number, nmemb: number, userdata: number): 
       job.callbackError = limit;
       return 0;
     }
-    const bytes = koffi.decode(ptr, 'uint8', nmemb) as Uint8Array;
-    job.data(Buffer.from(bytes.buffer, bytes.byteOffset, nmemb));
+    job.data(copyChunk(ptr, nmemb));
     return nmemb;
   } catch (err) {
     // Returned to libcurl as a write error; the engine surfaces `err` on this transfer instead.

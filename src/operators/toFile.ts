@@ -5,6 +5,13 @@ import { transferControl } from '../core/TransferJob.js';
 import type { TransferEvent } from '../core/types.js';
 
 /**
+ * Bytes buffered for the file before the transfer is paused. At the stream's default (16 KiB, one
+ * libcurl chunk) nearly every chunk would pause and resume the transfer; at 1 MiB the stream writes
+ * many chunks with one writev while memory stays bounded.
+ */
+const FILE_BUFFER_BYTES = 1024 * 1024;
+
+/**
  * Options of `toFile()`: append to a partial file, keep the partial file on failure.
  *
  * @example
@@ -44,7 +51,7 @@ export function toFile(
       let subscription: Subscription | undefined;
       const open = (status: number) => {
         appending = options.resumeFrom !== undefined && options.resumeFrom > 0 && status === 206;
-        file = createWriteStream(path, { flags: appending ? 'a' : 'w' });
+        file = createWriteStream(path, { flags: appending ? 'a' : 'w', highWaterMark: FILE_BUFFER_BYTES });
         file.on('error', (err) => discard(() => subscriber.error(err)));
       };
       // The file may still be opening: remove it once closed, or the open would create it again.

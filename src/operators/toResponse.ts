@@ -33,7 +33,14 @@ function buildResponse(
   chunks: Buffer[],
   result: TransferResult,
 ): CurlResponse {
-  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  // One chunk is a view of a shared slab (see copyChunk): copy a small one, so a response kept
+  // for long does not keep the whole slab alive.
+  const body =
+    chunks.length !== 1
+      ? Buffer.concat(chunks)
+      : chunks[0].byteLength < chunks[0].buffer.byteLength / 2
+        ? Buffer.from(chunks[0])
+        : chunks[0];
   const response: CurlResponse = {
     status: head?.status ?? result.status,
     httpVersion: head?.httpVersion ?? result.httpVersion,
