@@ -95,12 +95,13 @@ const fixed = (value: number | undefined, digits: number): string =>
 const figure = (value: number | undefined): string =>
   value === undefined ? '—' : fixed(value, value >= 100 ? 0 : value >= 10 ? 1 : 2);
 
-const table = (header: string[], rows: string[][]): string =>
-  [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
+/** A markdown table with its columns padded to one width, as formatters write them. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) => Math.max(title.length, 3, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
 
 /** The markdown report: throughput and CPU per client, ratios with the bar, memory of the in-flight workload. */
 export function markdown(
@@ -118,11 +119,6 @@ export function markdown(
   for (const w of workloads) {
     for (const client of clients) {
       const runs = rowsOf(w, client);
-      const why = skipped.get(`${w.id}/${client}`);
-      if (why !== undefined) {
-        main.push([w.id, client, '—', '—', '—', '—', `skipped: ${why}`]);
-        continue;
-      }
       if (runs.length === 0) continue;
       main.push([
         w.id,
@@ -138,25 +134,30 @@ export function markdown(
     }
   }
   out.push(table(['workload', 'client', 'req/s', 'MB/s', 'CPU µs/req', 'peak RSS MiB', 'valid runs'], main));
+  if (skipped.size > 0) {
+    const skips = [...skipped].map(([key, why]) => `${key.replace('/', ' by ')} (${why})`);
+    out.push('', `Not run: ${skips.join('; ')}.`);
+  }
 
   if (clients.includes('rxcurl')) {
+    /** With a bar: ✓ when the ratio is at least the bar, or at most it for memory. */
     const ratio = (w: Workload, other: string, metric: keyof Metrics, bar?: number): string => {
       const value = medianRatio(records, w.id, other, metric);
       if (value === undefined) return '—';
-      return bar === undefined
-        ? fixed(value, 2)
-        : `${fixed(value, 2)} ${value >= bar ? '✓' : '✗'} (bar ${bar})`;
+      if (bar === undefined) return fixed(value, 2);
+      const met = metric === 'peakRssMiB' ? value <= bar : value >= bar;
+      return `${fixed(value, 2)} ${met ? '✓' : '✗'} (bar ${bar})`;
     };
     const rows = workloads.map((w) => [
       w.id,
       ratio(w, 'c', 'reqPerSec', w.bar?.c),
       ratio(w, 'undici', 'reqPerSec', w.bar?.undici),
       ratio(w, 'c', 'cpuUsPerRequest'),
-      ratio(w, 'undici', 'peakRssMiB'),
+      ratio(w, 'undici', 'peakRssMiB', 1),
     ]);
     out.push(
       '',
-      'rxcurl ÷ other client, within each run, median over runs (✓/✗: the bar of DESIGN.md):',
+      'rxcurl ÷ another client, within each run, then the median over runs (✓/✗: the bar of DESIGN.md):',
       '',
       table(['workload', 'req/s ÷ C', 'req/s ÷ undici', 'CPU/req ÷ C', 'peak RSS ÷ undici'], rows),
     );
