@@ -25,18 +25,18 @@ export interface Metrics {
   afterRssMiB?: number;
 }
 
-/** Validates a measurement against the job and derives its metrics; `extra` is a reason found outside it. */
+/** Validates a measurement against the job and derives its metrics; `problems` were found outside it. */
 export function assess(
   measurement: Measurement,
   expectedBytes: number,
   job: Job,
-  extra?: string,
+  problems: string[],
 ): Omit<RunRecord, 'run' | 'workload' | 'client' | 'job'> {
   const reasons = [
     measurement.requests !== job.total && `${measurement.requests} of ${job.total} transfers`,
     measurement.failures > 0 && `${measurement.failures} failed or not 200`,
     measurement.bytes !== expectedBytes && `${measurement.bytes} bytes instead of ${expectedBytes}`,
-    extra,
+    ...problems,
   ].filter((reason): reason is string => typeof reason === 'string');
   const metrics: Metrics = {
     reqPerSec: measurement.requests / measurement.seconds,

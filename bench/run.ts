@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -118,7 +118,7 @@ function runProcess(argv: string[]): Promise<Finished> {
     child.once('error', reject);
     child.once('close', (code, signal) => {
       running = undefined;
-      resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr });
+      resolve({ exitCode: code ?? 128 + (signal === null ? 0 : constants.signals[signal]), stdout, stderr });
     });
   });
 }
@@ -144,13 +144,13 @@ async function runOne(
   const expected = bodyBytes(workload) * workload.total;
   const finished = await runProcess(withFdLimit(pinned(1, client.argv(job, tools))));
   try {
-    let fileProblem: string | undefined;
+    const problems = finished.exitCode === 0 ? [] : [`exit status ${finished.exitCode}`];
     if (outFile !== undefined) {
       const size = statSync(outFile, { throwIfNoEntry: false })?.size;
-      if (size !== expected) fileProblem = `file of ${size ?? 'no'} bytes instead of ${expected}`;
+      if (size !== expected) problems.push(`file of ${size ?? 'no'} bytes instead of ${expected}`);
       rmSync(outFile, { force: true });
     }
-    Object.assign(record, assess(client.parse(finished.stdout, job), expected, job, fileProblem));
+    Object.assign(record, assess(client.parse(finished.stdout, job), expected, job, problems));
   } catch {
     const output = `${finished.stderr}${finished.stdout}`.trim().slice(-500);
     record.invalid = `exit ${finished.exitCode}, no measurement: ${output}`;
@@ -184,7 +184,11 @@ async function main(): Promise<void> {
   mkdirSync(join(tmp, 'downloads'));
   let nginx: Nginx | undefined;
   const cleanUp = (): void => {
-    if (running?.pid !== undefined) process.kill(-running.pid, 'SIGKILL');
+    try {
+      if (running?.pid !== undefined) process.kill(-running.pid, 'SIGKILL');
+    } catch {
+      // it has just exited
+    }
     nginx?.stop();
     rmSync(tmp, { recursive: true, force: true });
   };
