@@ -13,6 +13,7 @@ import {
   type Subscription,
   switchMap,
   takeWhile,
+  tap,
   timer,
 } from 'rxjs';
 import { CurlError } from '../errors/CurlError.js';
@@ -20,7 +21,7 @@ import { multiCodeName } from '../errors/curlCodeNames.js';
 import type { MultiDriver } from './MultiDriver.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
 import { nextTurn } from './nextTurn.js';
-import { CURL_POLL_REMOVE, CURL_SOCKET_TIMEOUT } from './socketEvents.js';
+import { CURL_POLL_NONE, CURL_POLL_REMOVE, CURL_SOCKET_TIMEOUT } from './socketEvents.js';
 import { TransferJob } from './TransferJob.js';
 import type { CurlStats, TransferEvent, TransferResult } from './types.js';
 
@@ -162,15 +163,22 @@ export class Engine {
 
   private watch(group: GroupedObservable<number, SocketRequest>): Observable<number> {
     const fd = group.key;
-    const interest = group.pipe(takeWhile(notRemove), map(interestOf));
     return new Observable<number>((subscriber) => {
-      this.sockets++;
+      // A socket counts as watched while libcurl wants something of it: a driver may keep an idle
+      // connection's group open with interest CURL_POLL_NONE until the socket is closed.
+      let counted = false;
+      const count = (what: number) => {
+        if (counted === (what !== CURL_POLL_NONE)) return;
+        counted = !counted;
+        this.sockets += counted ? 1 : -1;
+      };
+      const interest = group.pipe(takeWhile(notRemove), map(interestOf), tap(count));
       const watching = this.driver.readiness(fd, interest).subscribe({
         next: (events) => subscriber.next(fd * 8 + events),
         complete: () => subscriber.complete(),
       });
       return () => {
-        this.sockets--;
+        count(CURL_POLL_NONE);
         watching.unsubscribe();
       };
     });

@@ -1,6 +1,7 @@
 import koffi from 'koffi';
 import type { Observable } from 'rxjs';
 import type { MultiCallbacks, MultiDriver } from '../core/MultiDriver.js';
+import { CURL_POLL_NONE, CURL_POLL_REMOVE } from '../core/socketEvents.js';
 import type { ResponseHead, TransferJob } from '../core/TransferJob.js';
 import type { Headers, TransferResult } from '../core/types.js';
 import { UploadSource } from '../core/UploadSource.js';
@@ -208,7 +209,10 @@ export class NativeDriver implements MultiDriver, MultiTarget {
 
   // MultiTarget: where the process-wide callbacks land.
   socket(fd: number, what: number): void {
-    this.callbacks?.socket(fd, what);
+    // A connection back in libcurl's cache stays watched with no interest until it is closed
+    // (socketClosed), so the next transfer on it finds its watcher and poll handle in place.
+    const idle = what === CURL_POLL_REMOVE && this.polls.owns(fd);
+    this.callbacks?.socket(fd, idle ? CURL_POLL_NONE : what);
   }
   timer(ms: number): void {
     this.callbacks?.timer(ms);
@@ -221,6 +225,8 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   socketClosed(fd: number): void {
+    this.polls.disown(fd);
+    this.callbacks?.socket(fd, CURL_POLL_REMOVE);
     this.polls.socketClosed(fd);
   }
 

@@ -27,11 +27,11 @@ interface Poll {
  * Readiness of sockets, from libuv poll handles on the calling thread's loop (koffi.node.poll).
  *
  * One poll handle per fd, kept until the socket is closed (`socketClosed`, from
- * CURLOPT_CLOSESOCKETFUNCTION) or everything is (`closeAll`). libcurl stops watching a connection
- * (CURL_POLL_REMOVE) each time it goes back to the connection cache and watches it again for the
- * next transfer, usually for reading as before. Stopping and restarting a uv_poll costs two or three
+ * CURLOPT_CLOSESOCKETFUNCTION) or everything is (`closeAll`). Between two transfers a connection
+ * sits in libcurl's cache unwatched (interest CURL_POLL_NONE, or a completed watch); the next
+ * transfer on it usually wants to read again. Stopping and restarting a uv_poll costs two or three
  * epoll_ctl calls, so for a socket libcurl opened through us (`socketOpened`, whose close we are
- * told of first) a read interest is left armed after REMOVE: the next transfer finds it armed, and
+ * told of first) a read interest is left armed while idle: the next transfer finds it armed, and
  * an event that arrives in between (the server closed the idle connection) stops it. Any other fd
  * (libcurl's resolver wakes it with a socket pair it closes without telling) is stopped at once,
  * so no armed handle ever outlives its fd.
@@ -43,13 +43,20 @@ export class SocketPolls {
   /** Sockets libcurl opened through CURLOPT_OPENSOCKETFUNCTION: their close reaches socketClosed. */
   private readonly owned = new Set<number>();
 
-  /** Emits CURL_CSELECT_* bitmasks for `fd` while watching the CURL_POLL_* interest `interest` emits. */
+  /**
+   * Emits CURL_CSELECT_* bitmasks for `fd` while watching the CURL_POLL_* interest `interest` emits;
+   * CURL_POLL_NONE (an idle connection) watches nothing for now.
+   */
   watch(fd: number, interest: Observable<number>): Observable<number> {
     return new Observable<number>((subscriber) => {
       let poll: Poll | undefined;
       const emit = (events: number) => subscriber.next(events);
       const watching = interest.subscribe({
         next: (what) => {
+          if ((what & (CURL_POLL_IN | CURL_POLL_OUT)) === 0) {
+            if (poll?.emit === emit) this.idle(fd, poll);
+            return;
+          }
           try {
             poll ??= this.polls.get(fd) ?? this.create(fd, what);
             poll.emit = emit;
@@ -63,9 +70,7 @@ export class SocketPolls {
       });
       return () => {
         watching.unsubscribe();
-        if (!poll || poll.emit !== emit) return;
-        poll.emit = undefined;
-        if (poll.armed !== CURL_POLL_IN || !this.owned.has(fd)) this.arm(poll, 0);
+        if (poll?.emit === emit && this.polls.get(fd) === poll) this.idle(fd, poll);
       };
     });
   }
@@ -73,6 +78,15 @@ export class SocketPolls {
   /** libcurl opened `fd` through us: it will be closed through socketClosed. */
   socketOpened(fd: number): void {
     this.owned.add(fd);
+  }
+
+  owns(fd: number): boolean {
+    return this.owned.has(fd);
+  }
+
+  /** `fd` is about to be closed: from now on it is stopped as soon as nobody watches it. */
+  disown(fd: number): void {
+    this.owned.delete(fd);
   }
 
   /** The socket is about to be closed: close its poll handle, which takes the fd out of epoll. */
@@ -116,6 +130,12 @@ export class SocketPolls {
     const poll: Poll = { handle, callback, armed, emit: undefined };
     this.polls.set(fd, poll);
     return poll;
+  }
+
+  /** Nobody wants events of `fd` for now: a read interest on our own socket stays armed (see above). */
+  private idle(fd: number, poll: Poll): void {
+    poll.emit = undefined;
+    if (poll.armed !== CURL_POLL_IN || !this.owned.has(fd)) this.arm(poll, 0);
   }
 
   /** Runs the handle with interest `what` (0 stops it); nothing to do when it already does. */

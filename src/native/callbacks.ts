@@ -1,5 +1,4 @@
 import koffi from 'koffi';
-import { CURL_POLL_REMOVE } from '../core/socketEvents.js';
 import type { TransferJob } from '../core/TransferJob.js';
 import { CURL_READFUNC_ABORT, CURL_WRITEFUNC_PAUSE } from './constants.js';
 import { copyChunk } from './copyChunk.js';
@@ -21,7 +20,7 @@ export interface MultiTarget {
   failed(err: unknown): void;
   /** libcurl opened the socket `fd` for a connection; its close will reach socketClosed. */
   socketOpened(fd: number): void;
-  /** The socket `fd` is about to be closed. */
+  /** The socket `fd` is about to be closed: stop watching it (CURL_POLL_REMOVE) and forget it. */
   socketClosed(fd: number): void;
 }
 
@@ -156,8 +155,12 @@ function onOpenSocket(clientp: number, _purpose: number, address: Pointer): numb
 function onCloseSocket(clientp: number, fd: number): number {
   // Stop watching before the fd is closed, so a number reused at once for a new socket is never
   // confused with the old one, and no poll handle outlives its fd.
-  onSocket(0, fd, CURL_POLL_REMOVE, clientp);
-  multiTargets.get(clientp)?.socketClosed(fd);
+  const target = multiTargets.get(clientp);
+  try {
+    target?.socketClosed(fd);
+  } catch (err) {
+    target?.failed(err);
+  }
   return closeFd!(fd);
 }
 

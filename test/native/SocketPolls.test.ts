@@ -6,6 +6,7 @@ import {
   CURL_CSELECT_OUT,
   CURL_POLL_IN,
   CURL_POLL_INOUT,
+  CURL_POLL_NONE,
   CURL_POLL_OUT,
 } from '../../src/core/socketEvents.js';
 import { SocketPolls } from '../../src/native/SocketPolls.js';
@@ -142,4 +143,28 @@ test('a socket libcurl opened through us stays armed for reading across REMOVE; 
   t.is(polls.size, 1);
   polls.socketClosed(a);
   t.is(polls.size, 0);
+});
+
+test('interest CURL_POLL_NONE (an idle connection) pauses the events of a watch that stays open', async (t) => {
+  const polls = new SocketPolls();
+  const [a, b] = pair();
+  t.teardown(() => {
+    polls.closeAll();
+    close(a);
+    close(b);
+  });
+  for (const owned of [true, false]) {
+    if (owned) polls.socketOpened(a);
+    else polls.disown(a);
+    const interest = new BehaviorSubject(CURL_POLL_IN);
+    const events = new Subject<number>();
+    const sub = polls.watch(a, interest).subscribe(events);
+    interest.next(CURL_POLL_NONE);
+    write(b, 'x', 1);
+    t.is(await nextEvent(events, 100), 'timeout', `no events while idle (owned: ${owned})`);
+    interest.next(CURL_POLL_IN);
+    t.is(await nextEvent(events), CURL_CSELECT_IN, `events again with an interest (owned: ${owned})`);
+    read(a, new Uint8Array(1), 1);
+    sub.unsubscribe();
+  }
 });
