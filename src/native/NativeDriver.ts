@@ -70,6 +70,8 @@ class EasySlot implements EasyTarget {
   received = 0;
   maxBodyBytes = Number.POSITIVE_INFINITY;
   upload: UploadSource | undefined = undefined;
+  /** The response head given to the job, if any: its status, version and URL are final. */
+  head: ResponseHead | undefined = undefined;
   /** Body bytes handed to libcurl; its own count includes chunked framing. */
   sent = 0;
   /** The read callback returned CURL_READFUNC_PAUSE and waits for the upload source. */
@@ -86,7 +88,8 @@ class EasySlot implements EasyTarget {
   }
 
   respond(job: TransferJob): void {
-    job.response(this.driver.readHead(this));
+    this.head = this.driver.readHead(this);
+    job.response(this.head);
   }
 
   read(into: Uint8Array): number {
@@ -136,6 +139,7 @@ class EasySlot implements EasyTarget {
     this.upload = undefined;
     this.sendPaused = false;
     this.job = undefined;
+    this.head = undefined;
   }
 
   count(bytes: number): Error | undefined {
@@ -380,18 +384,18 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     const info = (id: number) => this.infoNumber(easy, id);
     const micros = (id: number) => this.infoNumber(easy, id) / 1000;
     const { request } = job;
-    const errorText = slot.errorBuffer.toString('latin1', 0, Math.max(0, slot.errorBuffer.indexOf(0)));
+    const { head } = slot;
     return {
       id: job.id,
       url: request.url,
-      effectiveUrl: this.infoString(easy, CURLINFO.EFFECTIVE_URL),
+      effectiveUrl: head ? head.url : this.infoString(easy, CURLINFO.EFFECTIVE_URL),
       method: request.method,
       ok: code === 0,
       code,
       codeName: curlCodeName(code),
-      message: code === 0 ? '' : errorText || this.lib.easy_strerror(code),
-      status: info(CURLINFO.RESPONSE_CODE),
-      httpVersion: httpVersionName(info(CURLINFO.HTTP_VERSION)),
+      message: code === 0 ? '' : errorText(slot.errorBuffer) || this.lib.easy_strerror(code),
+      status: head ? head.status : info(CURLINFO.RESPONSE_CODE),
+      httpVersion: head ? head.httpVersion : httpVersionName(info(CURLINFO.HTTP_VERSION)),
       downloadedBytes: info(CURLINFO.SIZE_DOWNLOAD_T),
       uploadedBytes: slot.upload ? slot.sent : info(CURLINFO.SIZE_UPLOAD_T),
       redirects: info(CURLINFO.REDIRECT_COUNT),
@@ -533,6 +537,10 @@ function addHeader(headers: Headers, name: string, value: string): void {
     else headers[name] = value;
   } else if (typeof existing === 'string') headers[name] = [existing, value];
   else existing.push(value);
+}
+
+function errorText(buffer: Buffer): string {
+  return buffer.toString('latin1', 0, Math.max(0, buffer.indexOf(0)));
 }
 
 function httpVersionName(version: number): string {
