@@ -3,17 +3,41 @@ import type { NormalizedRequest } from './NormalizedRequest.js';
 import { markSpentBody } from './spentBody.js';
 import type { DataEvent, Headers, ResponseEvent, TransferEvent } from './types.js';
 
-/** Pausing and resuming one transfer, for consumers slower than the network (`toFile`). */
+/**
+ * Pausing and resuming one transfer, for consumers slower than the network (`toFile`).
+ *
+ * @example
+ * ```ts
+ * const control = transferControl(event);
+ * control?.pause();
+ * sink.once('drain', () => control?.resume());
+ * ```
+ */
 export interface TransferControl {
+  /** Whether `pause()` was called and `resume()` not yet. */
   readonly paused: boolean;
   /** No more `data` until `resume()`; libcurl stops reading the socket (CURL_WRITEFUNC_PAUSE). */
   pause(): void;
+  /** Lets libcurl read again; a chunk it held back may arrive at once. */
   resume(): void;
 }
 
 const controls = new WeakMap<DataEvent, TransferControl>();
 
-/** The control of the transfer that emitted `event`: pause it from a slow consumer. */
+/**
+ * The control of the transfer that emitted `event`: pause it from a slow consumer.
+ *
+ * @example
+ * ```ts
+ * curl.transfer(url).subscribe((event) => {
+ *   if (event.type === 'data' && !sink.write(event.chunk)) {
+ *     const control = transferControl(event);
+ *     control?.pause();
+ *     sink.once('drain', () => control?.resume());
+ *   }
+ * });
+ * ```
+ */
 export function transferControl(event: DataEvent): TransferControl | undefined {
   return controls.get(event);
 }

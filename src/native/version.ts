@@ -12,19 +12,36 @@ import {
 } from './constants.js';
 import { CurlVersionInfoStruct, type Libcurl, type Pointer } from './libcurl.js';
 
-/** The loaded libcurl, from curl_version_info. */
+/**
+ * The loaded libcurl, from curl_version_info.
+ *
+ * @example
+ * ```ts
+ * if (!Curl.version.features.http2) console.warn(`libcurl ${Curl.version.libcurl} has no HTTP/2`);
+ * ```
+ */
 export interface LibcurlVersion {
+  /** e.g. '7.88.1'. */
   libcurl: string;
   /** e.g. 'OpenSSL/3.0.19'; '' without TLS. */
   ssl: string;
+  /** The URL schemes this libcurl speaks: 'http', 'https', 'ftp', … */
   protocols: string[];
+  /** What this libcurl was built with. */
   features: {
+    /** HTTP/2 (nghttp2): httpVersion '2' and '2-prior-knowledge'. */
     http2: boolean;
+    /** HTTP/3: httpVersion '3'. */
     http3: boolean;
+    /** TLS: https. */
     ssl: boolean;
+    /** gzip and deflate decoding. */
     libz: boolean;
+    /** br decoding. */
     brotli: boolean;
+    /** zstd decoding. */
     zstd: boolean;
+    /** Name resolution that does not block (threaded or c-ares). */
     asynchDns: boolean;
   };
 }

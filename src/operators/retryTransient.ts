@@ -10,6 +10,15 @@ import { hasSpentBody } from '../core/spentBody.js';
 import { CurlError } from '../errors/CurlError.js';
 import { HttpError } from '../errors/HttpError.js';
 
+/**
+ * Options of `retryTransient()`.
+ *
+ * @example
+ * ```ts
+ * const options: RetryTransientOptions = { count: 3, baseDelayMs: 200, maxDelayMs: 5_000 };
+ * curl.request(url).pipe(ensureOk(), retryTransient(options));
+ * ```
+ */
 export interface RetryTransientOptions {
   /** Retries after the first attempt. */
   count: number;
@@ -37,6 +46,11 @@ const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 /**
  * Whether retrying `error` may help: a connection error, a timeout, or status 429, 502, 503, 504 —
  * unless the failed attempt had already read a streamed `Readable` body, which cannot be sent twice.
+ *
+ * @example
+ * ```ts
+ * curl.request(url).pipe(ensureOk(), catchError((err) => (isTransient(err) ? later(url) : throwError(() => err))));
+ * ```
  */
 export function isTransient(error: unknown): boolean {
   if (hasSpentBody(error)) return false;
@@ -52,6 +66,13 @@ export function isTransient(error: unknown): boolean {
  * the backoff for that retry, within the same cap. Other errors pass through at once, and so does
  * the error of an attempt that had started to send a `Readable` body (an Observable body is
  * subscribed again, so it is replayed).
+ *
+ * @example
+ * ```ts
+ * const res = await lastValueFrom(
+ *   curl.request(url).pipe(ensureOk(), retryTransient({ count: 3, baseDelayMs: 200, maxDelayMs: 5_000 })),
+ * );
+ * ```
  */
 export function retryTransient<T>(options: RetryTransientOptions): MonoTypeOperatorFunction<T> {
   const { count, baseDelayMs, maxDelayMs } = options;
