@@ -18,6 +18,7 @@ import {
 } from 'rxjs';
 import { CurlError } from '../errors/CurlError.js';
 import { multiCodeName } from '../errors/curlCodeNames.js';
+import { AbortListeners } from './AbortListeners.js';
 import type { MultiDriver } from './MultiDriver.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
 import { nextTurn } from './nextTurn.js';
@@ -57,6 +58,7 @@ export class Engine {
   private readonly deferred: Array<() => void> = [];
   private pipeline: Subscription | undefined;
   private sockets = 0;
+  private readonly abortListeners = new AbortListeners();
   private timerArmed = false;
   private callbackFailure: unknown = undefined;
   private closed = false;
@@ -90,11 +92,14 @@ export class Engine {
       }
       const job = new TransferJob(this.nextId++, request, subscriber, this.resume);
       this.jobs.set(job.id, job);
-      const onAbort = () => subscriber.error(CurlError.aborted(request.url, 'aborted by signal'));
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopListening = signal
+        ? this.abortListeners.add(signal, () =>
+            subscriber.error(CurlError.aborted(request.url, 'aborted by signal')),
+          )
+        : undefined;
       this.run(() => this.start(job));
       return () => {
-        signal?.removeEventListener('abort', onAbort);
+        stopListening?.();
         if (!job.active) return;
         job.active = false;
         this.jobs.delete(job.id);

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import test, { type ExecutionContext } from 'ava';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
@@ -160,6 +161,31 @@ test('aborting the signal before any response errors request() with ABORTED', as
   const error = await done;
   t.is(error.code, 'ABORTED');
   await waitFor(() => server.closed.length === 1, 'the server to see the connection close');
+});
+
+test('one signal shared by 50 transfers aborts them all, with one listener and no warning', async (t) => {
+  const server = await serveSlow(t);
+  const curl = useCurl(t);
+  const controller = new AbortController();
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  const all = Array.from({ length: 50 }, () =>
+    t.throwsAsync(lastValueFrom(curl.request({ url: `${server.url}/hang`, signal: controller.signal })), {
+      instanceOf: CurlError,
+    }),
+  );
+  await waitFor(() => server.requests.length === 50, 'the 50 requests to arrive');
+  t.is(getEventListeners(controller.signal, 'abort').length, 1);
+  controller.abort();
+  for (const error of await Promise.all(all)) t.is(error.code, 'ABORTED');
+  await delay(10); // process warnings are emitted on the next tick
+  t.deepEqual(
+    warnings.map((w) => w.name),
+    [],
+  );
+  t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
 });
 
 test('an already aborted signal errors with ABORTED and sends nothing', async (t) => {
