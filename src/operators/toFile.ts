@@ -4,6 +4,14 @@ import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { transferControl } from '../core/TransferJob.js';
 import type { TransferEvent } from '../core/types.js';
 
+/** Partial files being removed after an error or an unsubscribe. */
+const removals = new Set<Promise<void>>();
+
+/** Settles once every partial file that is being removed is gone: `Curl.close()` waits for it. */
+export function fileRemovals(): Promise<void> {
+  return Promise.all(removals).then(() => undefined);
+}
+
 /**
  * Bytes buffered for the file before the transfer is paused. At the stream's default (16 KiB, one
  * libcurl chunk) nearly every chunk would pause and resume the transfer; at 1 MiB the stream writes
@@ -64,7 +72,11 @@ export function toFile(
           then();
           return;
         }
-        file.once('close', () => unlink(path).then(then, then));
+        const removed = new Promise<void>((resolve) => file!.once('close', resolve))
+          .then(() => unlink(path))
+          .then(then, then)
+          .finally(() => removals.delete(removed));
+        removals.add(removed);
         file.destroy();
       };
       subscription = source.subscribe({

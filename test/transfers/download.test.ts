@@ -159,6 +159,19 @@ test('unsubscribing mid-body leaves no file', async (t) => {
   t.is(curl.stats().transfers, 0);
 });
 
+test('close() right after unsubscribing a download resolves once its partial file is gone', async (t) => {
+  const { server } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'stalled.bin');
+  const partial = partialPath(path);
+  const subscription = curl.download(`${server.url}/stall`, path).subscribe();
+  await waitFor(() => existsSync(partial) && readFileSync(partial).length > 0, 'bytes on disk');
+  subscription.unsubscribe();
+  await curl.close();
+  t.deepEqual(readdirSync(dir), [], 'nothing left the moment close() resolves');
+});
+
 test('resume: an existing partial file is continued with a Range request', async (t) => {
   const { server, ranges } = await serveFiles(t);
   const curl = useCurl(t);
