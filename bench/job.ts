@@ -48,20 +48,27 @@ export interface NodeClient {
   close(): Promise<void>;
 }
 
-/** Runs `count` tasks with at most `concurrency` at once. */
-export async function inParallel(
+/**
+ * Runs `count` transfers with at most `concurrency` at once and tallies them: `transfer` counts
+ * the bytes it receives into the tally and resolves to the status; a rejection is a failure.
+ */
+export async function tallyInParallel(
   count: number,
   concurrency: number,
-  task: () => Promise<void>,
-): Promise<void> {
+  transfer: (tally: Tally) => Promise<number>,
+): Promise<Tally> {
+  const tally: Tally = { requests: 0, bytes: 0, failures: 0 };
   let started = 0;
   const worker = async (): Promise<void> => {
     while (started < count) {
       started++;
-      await task();
+      const status = await transfer(tally).catch(() => 0);
+      if (status !== 200) tally.failures++;
+      tally.requests++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(count, concurrency) }, worker));
+  return tally;
 }
 
 const rssKb = (): number => Math.round(process.memoryUsage.rss() / 1024);

@@ -6,36 +6,27 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { inParallel, runNodeClient, type Tally } from '../job.js';
+import { runNodeClient, type Tally, tallyInParallel } from '../job.js';
 
 await runNodeClient((job) => {
   const { url, outFile } = job;
 
-  const transfer = async (tally: Tally): Promise<void> => {
-    try {
-      const response = await fetch(url);
-      if (response.body !== null) {
-        if (outFile === undefined) {
-          for await (const chunk of response.body) tally.bytes += chunk.length;
-        } else {
-          const file = createWriteStream(outFile);
-          await pipeline(Readable.fromWeb(response.body), file);
-          tally.bytes += file.bytesWritten;
-        }
+  const transfer = async (tally: Tally): Promise<number> => {
+    const response = await fetch(url);
+    if (response.body !== null) {
+      if (outFile === undefined) {
+        for await (const chunk of response.body) tally.bytes += chunk.length;
+      } else {
+        const file = createWriteStream(outFile);
+        await pipeline(Readable.fromWeb(response.body), file);
+        tally.bytes += file.bytesWritten;
       }
-      if (response.status !== 200) tally.failures++;
-    } catch {
-      tally.failures++;
     }
-    tally.requests++;
+    return response.status;
   };
 
   return {
-    async run(count) {
-      const tally: Tally = { requests: 0, bytes: 0, failures: 0 };
-      await inParallel(count, job.concurrency, () => transfer(tally));
-      return tally;
-    },
+    run: (count) => tallyInParallel(count, job.concurrency, transfer),
     close: async () => {},
   };
 });

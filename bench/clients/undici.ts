@@ -6,7 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
-import { inParallel, runNodeClient, type Tally } from '../job.js';
+import { runNodeClient, type Tally, tallyInParallel } from '../job.js';
 
 await runNodeClient((job) => {
   const url = new URL(job.url);
@@ -22,29 +22,20 @@ await runNodeClient((job) => {
   const path = url.pathname;
   const { outFile } = job;
 
-  const transfer = async (tally: Tally): Promise<void> => {
-    try {
-      const { statusCode, body } = await pool.request({ path, method: 'GET' });
-      if (outFile === undefined) {
-        for await (const chunk of body) tally.bytes += (chunk as Buffer).length;
-      } else {
-        const file = createWriteStream(outFile);
-        await pipeline(body, file);
-        tally.bytes += file.bytesWritten;
-      }
-      if (statusCode !== 200) tally.failures++;
-    } catch {
-      tally.failures++;
+  const transfer = async (tally: Tally): Promise<number> => {
+    const { statusCode, body } = await pool.request({ path, method: 'GET' });
+    if (outFile === undefined) {
+      for await (const chunk of body) tally.bytes += (chunk as Buffer).length;
+    } else {
+      const file = createWriteStream(outFile);
+      await pipeline(body, file);
+      tally.bytes += file.bytesWritten;
     }
-    tally.requests++;
+    return statusCode;
   };
 
   return {
-    async run(count) {
-      const tally: Tally = { requests: 0, bytes: 0, failures: 0 };
-      await inParallel(count, job.concurrency, () => transfer(tally));
-      return tally;
-    },
+    run: (count) => tallyInParallel(count, job.concurrency, transfer),
     close: () => pool.close(),
   };
 });
