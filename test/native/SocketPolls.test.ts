@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import koffi from 'koffi';
 import { BehaviorSubject, Subject } from 'rxjs';
 import {
@@ -26,6 +26,18 @@ function pair(): [number, number] {
   return [fds[0], fds[1]];
 }
 
+/** A SocketPolls and a socket pair, all closed when the test ends. */
+function pollsWithPair(t: ExecutionContext): { polls: SocketPolls; a: number; b: number } {
+  const polls = new SocketPolls();
+  const [a, b] = pair();
+  t.teardown(() => {
+    polls.closeAll();
+    close(a);
+    close(b);
+  });
+  return { polls, a, b };
+}
+
 function nextEvent(events: Subject<number> | { subscribe: Subject<number>['subscribe'] }, timeoutMs = 2000) {
   return new Promise<number | 'timeout'>((resolve) => {
     const timer = setTimeout(() => {
@@ -41,13 +53,7 @@ function nextEvent(events: Subject<number> | { subscribe: Subject<number>['subsc
 }
 
 test('emits CURL_CSELECT_OUT for a writable socket and CURL_CSELECT_IN once data arrives', async (t) => {
-  const polls = new SocketPolls();
-  const [a, b] = pair();
-  t.teardown(() => {
-    polls.closeAll();
-    close(a);
-    close(b);
-  });
+  const { polls, a, b } = pollsWithPair(t);
   const interest = new BehaviorSubject(CURL_POLL_OUT);
   const events = new Subject<number>();
   const sub = polls.watch(a, interest).subscribe(events);
@@ -65,13 +71,7 @@ test('emits CURL_CSELECT_OUT for a writable socket and CURL_CSELECT_IN once data
 });
 
 test('completing the interest (CURL_POLL_REMOVE) stops the events; the handle is kept for the fd', async (t) => {
-  const polls = new SocketPolls();
-  const [a, b] = pair();
-  t.teardown(() => {
-    polls.closeAll();
-    close(a);
-    close(b);
-  });
+  const { polls, a, b } = pollsWithPair(t);
   const interest = new BehaviorSubject(CURL_POLL_IN);
   const events = new Subject<number>();
   let completed = false;
@@ -117,13 +117,7 @@ test('an fd number closed and reused for a new socket is watched correctly', asy
 });
 
 test('a socket libcurl opened through us stays armed for reading across REMOVE; a wake-up while idle is dropped', async (t) => {
-  const polls = new SocketPolls();
-  const [a, b] = pair();
-  t.teardown(() => {
-    polls.closeAll();
-    close(a);
-    close(b);
-  });
+  const { polls, a, b } = pollsWithPair(t);
   polls.socketOpened(a);
   const first = new Subject<number>();
   const interest = new BehaviorSubject(CURL_POLL_IN);
@@ -146,13 +140,7 @@ test('a socket libcurl opened through us stays armed for reading across REMOVE; 
 });
 
 test('interest CURL_POLL_NONE (an idle connection) pauses the events of a watch that stays open', async (t) => {
-  const polls = new SocketPolls();
-  const [a, b] = pair();
-  t.teardown(() => {
-    polls.closeAll();
-    close(a);
-    close(b);
-  });
+  const { polls, a, b } = pollsWithPair(t);
   for (const owned of [true, false]) {
     if (owned) polls.socketOpened(a);
     else polls.disown(a);

@@ -142,32 +142,27 @@ test('a connection reset mid-body is a CurlError and leaves no file', async (t) 
   t.deepEqual(readdirSync(dir), []);
 });
 
-test('unsubscribing mid-body leaves no file', async (t) => {
+/** A download of a body that stalls after its first MiB, unsubscribed once `bytes` are on disk. */
+async function stalledDownload(t: ExecutionContext, bytes: number) {
   const { server } = await serveFiles(t);
   const curl = useCurl(t);
   const dir = tempDir(t);
-  const path = join(dir, 'stalled.bin');
-  const partial = partialPath(path);
-  const subscription = curl.download(`${server.url}/stall`, path).subscribe();
-  await waitFor(
-    () => existsSync(partial) && readFileSync(partial).length === 1024 * 1024,
-    'the first MiB on disk',
-  );
+  const partial = partialPath(join(dir, 'stalled.bin'));
+  const subscription = curl.download(`${server.url}/stall`, join(dir, 'stalled.bin')).subscribe();
+  await waitFor(() => existsSync(partial) && readFileSync(partial).length >= bytes, `${bytes} bytes on disk`);
   subscription.unsubscribe();
+  return { curl, dir };
+}
+
+test('unsubscribing mid-body leaves no file', async (t) => {
+  const { curl, dir } = await stalledDownload(t, 1024 * 1024);
   await waitFor(() => readdirSync(dir).length === 0, 'the partial file to be removed');
   t.deepEqual(readdirSync(dir), []);
   t.is(curl.stats().transfers, 0);
 });
 
 test('close() right after unsubscribing a download resolves once its partial file is gone', async (t) => {
-  const { server } = await serveFiles(t);
-  const curl = useCurl(t);
-  const dir = tempDir(t);
-  const path = join(dir, 'stalled.bin');
-  const partial = partialPath(path);
-  const subscription = curl.download(`${server.url}/stall`, path).subscribe();
-  await waitFor(() => existsSync(partial) && readFileSync(partial).length > 0, 'bytes on disk');
-  subscription.unsubscribe();
+  const { curl, dir } = await stalledDownload(t, 1);
   await curl.close();
   t.deepEqual(readdirSync(dir), [], 'nothing left the moment close() resolves');
 });
