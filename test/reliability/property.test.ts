@@ -303,15 +303,20 @@ function describe(value: unknown): string {
 }
 
 test('arbitrary requests either complete or error with a CurlError: no throw, no other error, no hang', async (t) => {
+  t.timeout(120_000); // RXCURL_PROPERTY_RUNS=3000 runs about a minute
   const server = await useServer(t, (req, res) => {
     req.resume();
     req.on('end', () => res.end(`${req.method} ${req.url}`));
     req.on('error', () => {});
   });
-  // A bare URL string gets its timeout from the Curl's defaults (see materialise()).
-  const curl = useCurl(t, { defaults: { timeoutMs: CASE_LIMIT_MS - 2000 } });
+  // A bare URL string gets its timeout from the Curl's defaults (see materialise()). multiplex off
+  // (no CURLOPT_PIPEWAIT): with it, libcurl 7.88 can park a transfer forever, timeout or not — the
+  // known bug pinned by the failing test at the end of faults.test.ts, which this test found.
+  const curl = useCurl(t, { defaults: { timeoutMs: CASE_LIMIT_MS - 2000 }, multiplex: false });
   const tally: Record<string, number> = {};
   let runIndex = 0;
+  let hangStats: unknown;
+  let current: Promise<unknown> = Promise.resolve();
   const as = fc.oneof(
     { weight: 8, arbitrary: requestArb(server.url) },
     { weight: 1, arbitrary: urlArb(server.url) }, // a bare URL string, or anything else
@@ -329,7 +334,7 @@ test('arbitrary requests either complete or error with a CurlError: no throw, no
       } catch (err) {
         throw new Error(`${kind}() threw synchronously: ${String(err)}`);
       }
-      const outcome = await new Promise<unknown>((resolve) => {
+      const outcome = await (current = new Promise<unknown>((resolve) => {
         let settled = false;
         const subscription = events$.subscribe({
           error: (err: unknown) => {
@@ -343,15 +348,16 @@ test('arbitrary requests either complete or error with a CurlError: no throw, no
         });
         if (settled) return;
         const timer = setTimeout(() => {
+          hangStats = curl.stats();
           subscription.unsubscribe();
           resolve('hang');
         }, CASE_LIMIT_MS);
         subscription.add(() => clearTimeout(timer));
-      });
+      }));
       if (outcome === 'hang') {
         const last = server.requests.at(-1);
         throw new Error(
-          `no outcome after ${CASE_LIMIT_MS} ms; stats ${describe(curl.stats())}; the server saw ${server.requests.length} requests, the last ${last?.method} ${last?.url}, ${server.sockets.size} connections open`,
+          `no outcome after ${CASE_LIMIT_MS} ms; stats ${describe(hangStats)}; the server saw ${server.requests.length} requests, the last ${last?.method} ${last?.url}, ${server.sockets.size} connections open`,
         );
       }
       if (outcome !== 'complete' && !(outcome instanceof CurlError)) {
@@ -373,7 +379,7 @@ test('arbitrary requests either complete or error with a CurlError: no throw, no
     {
       numRuns: RUNS,
       ...(process.env.RXCURL_PROPERTY_SEED ? { seed: Number(process.env.RXCURL_PROPERTY_SEED) } : {}),
-      interruptAfterTimeLimit: 60_000,
+      interruptAfterTimeLimit: 100_000,
       reporter: (details) => {
         if (details.failed) {
           const [generated, kind] = details.counterexample ?? [];
@@ -384,10 +390,17 @@ test('arbitrary requests either complete or error with a CurlError: no throw, no
       },
     },
   );
-  t.log(`${RUNS} requests: ${describe(tally)}`);
+  const ran = Object.values(tally).reduce((a, b) => a + b, 0);
+  t.log(`${ran} of ${RUNS} requests: ${describe(tally)}`);
   t.true((tally.complete ?? 0) > 0, 'some requests completed');
   t.true((tally.INVALID_INPUT ?? 0) > 0, 'some requests were refused');
+  // interruptAfterTimeLimit abandons the case that runs when time is up: let it end first.
+  await current;
   t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
-  const after = await lastValueFrom(curl.request(`${server.url}/after`));
-  t.is(after.text(), 'GET /after', 'the Curl still works');
+  // A fresh server: Node's may have left a connection that no longer answers (see materialise()).
+  const fresh = await useServer(t, (_req, res) => {
+    res.end('fine');
+  });
+  const after = await lastValueFrom(curl.request(`${fresh.url}/after`));
+  t.is(after.text(), 'fine', 'the Curl still works');
 });
