@@ -35,6 +35,9 @@ interface SocketRequest {
 // fd * 8 + CURL_CSELECT_* bits, or -1 for a timer expiry.
 const TIMEOUT_ACTION = -1;
 const CURLM_ABORTED_BY_CALLBACK = 11;
+const CURLE_OPERATION_TIMEDOUT = 28;
+/** How long after its timeoutMs a transfer libcurl has not ended is ended by the engine. */
+const TIMEOUT_BACKSTOP_GRACE_MS = 250;
 const isRemove = (r: SocketRequest) => r.what === CURL_POLL_REMOVE;
 const notRemove = (r: SocketRequest) => r.what !== CURL_POLL_REMOVE;
 const interestOf = (r: SocketRequest) => r.what;
@@ -97,8 +100,18 @@ export class Engine {
             subscriber.error(CurlError.aborted(request.url, 'aborted by signal')),
           )
         : undefined;
+      // libcurl 7.88 never times out a transfer it keeps pending (waiting with PIPEWAIT for a
+      // connection that may multiplex): a backstop, a little after libcurl's own deadline.
+      const backstop =
+        request.timeoutMs === undefined
+          ? undefined
+          : this.scheduler.schedule(
+              () => this.run(() => this.expire(job, request.timeoutMs!)),
+              request.timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS,
+            );
       this.run(() => this.start(job));
       return () => {
+        backstop?.unsubscribe();
         stopListening?.();
         if (!job.active) return;
         job.active = false;
@@ -255,6 +268,17 @@ export class Engine {
       this.jobs.delete(job.id);
       job.settle(undefined, err);
     }
+  }
+
+  /** A transfer past its timeoutMs that libcurl did not end: end it as libcurl would have. */
+  private expire(job: TransferJob, timeoutMs: number): void {
+    if (!job.active) return;
+    job.active = false;
+    this.jobs.delete(job.id);
+    this.driver.remove(job);
+    this.publishRunning();
+    const message = `Operation timed out after ${timeoutMs} milliseconds (still waiting for a connection)`;
+    job.settle(undefined, new CurlError(CURLE_OPERATION_TIMEDOUT, message, job.request.url));
   }
 
   /** The multi handle is unusable: fail every transfer in flight and start over with a fresh one. */

@@ -13,7 +13,7 @@ import {
   CURL_POLL_OUT,
   CURL_POLL_REMOVE,
 } from '../../src/core/socketEvents.js';
-import type { TransferEvent, TransferResult } from '../../src/core/types.js';
+import type { CurlRequest, TransferEvent, TransferResult } from '../../src/core/types.js';
 import { CurlError } from '../../src/errors/CurlError.js';
 import { ScriptedDriver } from '../../src/testing/ScriptedDriver.js';
 
@@ -23,7 +23,7 @@ function setup(t: ExecutionContext, manual = true) {
   const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
   const driver = new ScriptedDriver(scheduler, manual);
   const engine = new Engine(driver, scheduler);
-  const transfer = (url: string) =>
+  const transfer = (url: string | CurlRequest) =>
     engine.transfer(() => normalizeRequest(url, { defaults: undefined, multiplex: true }));
   /** Runs `work` at virtual time `frame`. */
   const at = (frame: number, work: () => void) => scheduler.schedule(work, frame);
@@ -185,6 +185,30 @@ test('info_read: a libcurl error code errors the transfer with CurlError, and st
   t.is((error as CurlError).codeName, 'CURLE_OPERATION_TIMEDOUT');
   t.is(results.length, 1);
   t.false(results[0].ok);
+});
+
+test('timeout backstop: a transfer libcurl never ends errors with 28 at timeoutMs + 250 and leaves the multi', (t) => {
+  const { scheduler, driver, engine, transfer } = setup(t);
+  scheduler.run(({ expectObservable }) => {
+    const stuck$ = transfer({ url: 'http://example.test/pending', timeoutMs: 1000 });
+    const message = 'Operation timed out after 1000 milliseconds (still waiting for a connection)';
+    const error = new CurlError(28, message, 'http://example.test/pending');
+    expectObservable(stuck$.pipe(mapTypes())).toBe('1250ms #', undefined, error);
+  });
+  t.is(driver.jobs.length, 0, 'removed from the multi');
+  t.is(engine.stats().transfers, 0);
+});
+
+test('timeout backstop: a transfer libcurl ends in time is not touched by it', (t) => {
+  const { scheduler, driver, transfer, at } = setup(t);
+  scheduler.run(({ expectObservable }) => {
+    const events$ = transfer({ url: 'http://example.test/a', timeoutMs: 1000 });
+    at(900, () => {
+      driver.complete(driver.jobs[0], 0, 200);
+      driver.timer(0);
+    });
+    expectObservable(events$.pipe(mapTypes())).toBe('900ms (d|)', { d: 'done:200' });
+  });
 });
 
 test('cancellation: unsubscribing removes the transfer from the multi and emits nothing more', (t) => {
