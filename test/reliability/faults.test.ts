@@ -295,9 +295,9 @@ test('HTTP/2: reset streams do not disturb the other streams of the same connect
 // timerArmed false). rxcurl sets PIPEWAIT on every https:// request (and on httpVersion '2'). Found by
 // property.test.ts; this is the minimal sequence: h2c and prior-knowledge attempts against an
 // HTTP/1.1 server leave its bundle undecided, then an https:// request to the same host and port.
-// Fix (src/core/Engine.ts, owned by the engine): when a request has timeoutMs, fail it with
-// CurlError 28 at its deadline (plus a little grace) if libcurl has not finished it by then.
-test.failing('KNOWN BUG: a PIPEWAIT transfer libcurl keeps pending still times out at timeoutMs', async (t) => {
+// The engine's backstop (Engine.expire) fails such a transfer with CurlError 28 at its deadline
+// plus 250 ms when libcurl has not ended it by then.
+test('a PIPEWAIT transfer libcurl keeps pending still times out at timeoutMs', async (t) => {
   const server = await useServer(t, (req, res) => {
     req.resume();
     req.on('end', () => res.end('ok'));
