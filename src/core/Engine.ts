@@ -36,6 +36,8 @@ interface SocketRequest {
 const TIMEOUT_ACTION = -1;
 const CURLM_ABORTED_BY_CALLBACK = 11;
 const CURLE_OPERATION_TIMEDOUT = 28;
+/** The longest delay Node's timers take (2^31-1 ms, 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long after its timeoutMs a transfer libcurl has not ended is ended by the engine. */
 const TIMEOUT_BACKSTOP_GRACE_MS = 250;
 const isRemove = (r: SocketRequest) => r.what === CURL_POLL_REMOVE;
@@ -103,7 +105,7 @@ export class Engine {
       // libcurl 7.88 never times out a transfer it keeps pending (waiting with PIPEWAIT for a
       // connection that may multiplex): a backstop, a little after libcurl's own deadline.
       const backstop =
-        request.timeoutMs === undefined
+        request.timeoutMs === undefined || request.timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS > MAX_TIMER_MS
           ? undefined
           : this.scheduler.schedule(
               () => this.run(() => this.expire(job, request.timeoutMs!)),
@@ -173,7 +175,15 @@ export class Engine {
       mergeMap((group) => this.watch(group)),
     );
     const expiry$ = timerRequests.pipe(
-      switchMap((ms) => (ms < 0 ? EMPTY : ms === 0 ? nextTurn(this.scheduler) : timer(ms, this.scheduler))),
+      // Node's timers cannot wait longer than MAX_TIMER_MS (a longer one fires after 1 ms); libcurl
+      // may ask for more through curlOptions. Firing early is harmless: libcurl arms the rest again.
+      switchMap((ms) =>
+        ms < 0
+          ? EMPTY
+          : ms === 0
+            ? nextTurn(this.scheduler)
+            : timer(Math.min(ms, MAX_TIMER_MS), this.scheduler),
+      ),
       map(() => TIMEOUT_ACTION),
     );
     this.pipeline = merge(readiness$, expiry$).subscribe((action) => this.act(action));

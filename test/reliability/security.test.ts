@@ -341,15 +341,12 @@ test.serial('the longest accepted timeout does not busy-wait: a stalled transfer
   t.is(curl.stats().transfers, 1);
 });
 
-// KNOWN BUG, marked failing until src/core/Engine.ts clamps libcurl's timer requests to what
-// Node's timers can wait (2^31-1 ms). The request fields are validated (above), but curlOptions can
-// still give libcurl a longer timeout: libcurl then asks for a timer of ~2^32 ms, rxjs' timer hands
-// it to setTimeout, which fires it after 1 ms instead ("TimeoutOverflowWarning"), and the engine calls
-// curl_multi_socket_action every millisecond for as long as the transfer waits (~15 % of a core per
-// waiting transfer here). Fix: in Engine.open(), timer(Math.min(ms, 2 ** 31 - 1), scheduler) —
-// a timer that fires early is harmless, one that never fires is not.
-test.serial.failing(
-  'KNOWN BUG: a timeout longer than Node can wait, given through curlOptions, does not wake the engine every millisecond',
+// The request fields are validated (above), but curlOptions can still give libcurl a longer
+// timeout: libcurl then asks for a timer of ~2^32 ms, which setTimeout would fire after 1 ms
+// ("TimeoutOverflowWarning"), calling curl_multi_socket_action every millisecond for as long as
+// the transfer waits. The engine clamps libcurl's timer requests to 2^31-1 ms.
+test.serial(
+  'a timeout longer than Node can wait, given through curlOptions, does not wake the engine every millisecond',
   async (t) => {
     const server = await useRawServer(t, () => {}); // reads the request, never answers
     let scheduled = 0;
