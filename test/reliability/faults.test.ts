@@ -287,7 +287,7 @@ test('HTTP/2: reset streams do not disturb the other streams of the same connect
   t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
 });
 
-// KNOWN BUG, marked failing until the engine enforces timeoutMs itself (see the note below).
+// Found by property.test.ts (first pinned as a known failure, fixed by the engine's backstop).
 // libcurl 7.88 parks a transfer that asks for CURLOPT_PIPEWAIT in its PENDING state while the
 // host's connection bundle has not learnt whether it can multiplex, and it never applies the
 // transfer's timeout there: the timer fires at timeoutMs, libcurl does nothing and does not arm it
