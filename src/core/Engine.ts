@@ -105,7 +105,7 @@ export class Engine {
       // libcurl 7.88 never times out a transfer it keeps pending (waiting with PIPEWAIT for a
       // connection that may multiplex): a backstop, a little after libcurl's own deadline.
       const backstop =
-        request.timeoutMs === undefined || request.timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS > MAX_TIMER_MS
+        !request.timeoutMs || request.timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS > MAX_TIMER_MS
           ? undefined
           : this.scheduler.schedule(
               () => this.run(() => this.expire(job, request.timeoutMs!)),

@@ -383,12 +383,9 @@ test.serial(
   },
 );
 
-// KNOWN BUG, marked failing until the engine's timeout backstop (src/core/Engine.ts, since 79a79d8:
-// it schedules `request.timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS` whenever timeoutMs is defined)
-// leaves timeoutMs 0 alone. To libcurl 0 means "no timeout" (CURLOPT_TIMEOUT_MS 0), but the
-// backstop fires at 0 + 250 ms and fails the transfer with CurlError 28 "Operation timed out after
-// 0 milliseconds". Fix: no backstop when timeoutMs is 0.
-test.failing('KNOWN BUG: timeoutMs 0 means no timeout (libcurl’s meaning), not 250 ms', async (t) => {
+// To libcurl 0 means "no timeout" (CURLOPT_TIMEOUT_MS 0): the engine's timeout backstop
+// (src/core/Engine.ts) must not cut such a transfer at 0 + 250 ms.
+test('timeoutMs 0 means no timeout (libcurl’s meaning), not 250 ms', async (t) => {
   const late = await useServer(t, (_req, res) => {
     setTimeout(() => res.end('late'), 600);
   });
