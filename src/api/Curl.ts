@@ -13,7 +13,7 @@ import type {
 import { loadLibcurl } from '../native/libcurl.js';
 import { NativeDriver } from '../native/NativeDriver.js';
 import { type LibcurlVersion, libcurlVersion } from '../native/version.js';
-import { fileRemovals } from '../operators/toFile.js';
+import { filesSettled } from '../operators/toFile.js';
 import { toResponse } from '../operators/toResponse.js';
 import { downloadTo } from './downloadTo.js';
 import { normalizeRequest, type RequestContext } from './normalizeRequest.js';
@@ -96,8 +96,8 @@ export class Curl implements AsyncDisposable {
 
   /** Cancels what is in flight (CurlError 'ABORTED'), completes results$ and running$, frees the multi. */
   close(): Promise<void> {
-    // A download unsubscribed just before removes its partial file asynchronously: wait for it.
-    return this.engine.close().then(fileRemovals);
+    // A download unsubscribed just before closes or removes its partial file asynchronously.
+    return this.engine.close().then(filesSettled);
   }
 
   /** `close()`, for `await using curl = new Curl()`. */

@@ -4,12 +4,20 @@ import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { transferControl } from '../core/TransferJob.js';
 import type { TransferEvent } from '../core/types.js';
 
-/** Partial files being removed after an error or an unsubscribe. */
-const removals = new Set<Promise<void>>();
+/** Files being flushed and kept, or removed, after an error or an unsubscribe. */
+const settling = new Set<Promise<void>>();
 
-/** Settles once every partial file that is being removed is gone: `Curl.close()` waits for it. */
-export function fileRemovals(): Promise<void> {
-  return Promise.all(removals).then(() => undefined);
+function settle(done: Promise<void>): void {
+  const tracked = done.finally(() => settling.delete(tracked));
+  settling.add(tracked);
+}
+
+/**
+ * Settles once every file of a failed or cancelled transfer is closed (kept for a resume) or
+ * removed: `Curl.close()` waits for it.
+ */
+export function filesSettled(): Promise<void> {
+  return Promise.all(settling).then(() => undefined);
 }
 
 /**
@@ -67,16 +75,19 @@ export function toFile(
         if (settled) return;
         settled = true;
         subscription?.unsubscribe();
-        if (!file || appending || options.keepPartial) {
-          file?.destroy();
+        if (!file) {
           then();
           return;
         }
-        const removed = new Promise<void>((resolve) => file!.once('close', resolve))
-          .then(() => unlink(path))
-          .then(then, then)
-          .finally(() => removals.delete(removed));
-        removals.add(removed);
+        const closed = whenClosed(file);
+        if (appending || options.keepPartial) {
+          // Keep every byte that arrived, in order, and report only once nothing more will be
+          // written: a resume that starts at once must find the file's final size.
+          file.end();
+          settle(closed.then(then));
+          return;
+        }
+        settle(closed.then(() => unlink(path)).then(then, then));
         file.destroy();
       };
       subscription = source.subscribe({
@@ -114,4 +125,8 @@ export function toFile(
       });
       return () => discard(() => {});
     });
+}
+
+function whenClosed(file: WriteStream): Promise<void> {
+  return file.closed ? Promise.resolve() : new Promise((resolve) => file.once('close', () => resolve()));
 }

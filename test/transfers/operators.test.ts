@@ -1,6 +1,18 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
-import { asyncScheduler, from, lastValueFrom, type SchedulerAction, type SchedulerLike, toArray } from 'rxjs';
+import {
+  asyncScheduler,
+  concat,
+  from,
+  lastValueFrom,
+  type SchedulerAction,
+  type SchedulerLike,
+  throwError,
+  toArray,
+} from 'rxjs';
 import {
   body,
   CurlError,
@@ -10,8 +22,10 @@ import {
   isTransient,
   json,
   retryTransient,
+  type TransferEvent,
   type TransferResult,
   text,
+  toFile,
 } from '../../src/index.js';
 import {
   freePort,
@@ -312,4 +326,22 @@ test('a Readable that an earlier transfer consumed is refused with INVALID_INPUT
   const err = await t.throwsAsync(lastValueFrom(request), { instanceOf: CurlError });
   t.is((err as CurlError).code, 'INVALID_INPUT');
   t.regex((err as CurlError).message, /body .*already consumed/);
+});
+
+test('toFile(keepPartial): every byte that arrived is on disk when the error is delivered', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rxcurl-tofile-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'part.bin');
+  const chunks = Array.from({ length: 200 }, (_, i) => BINARY.subarray(i * 1000, i * 1000 + 1000));
+  const failure = new Error('connection lost');
+  const events$ = concat(
+    from<TransferEvent[]>([
+      { type: 'response', status: 200, httpVersion: '1.1', headers: {}, url: 'http://example.test/' },
+      ...chunks.map((chunk): TransferEvent => ({ type: 'data', chunk })),
+    ]),
+    throwError(() => failure),
+  );
+  const error = await t.throwsAsync(lastValueFrom(events$.pipe(toFile(path, { keepPartial: true }))));
+  t.is(error, failure);
+  t.is(sha256(readFileSync(path)), sha256(Buffer.concat(chunks)), 'all 200,000 bytes, in order');
 });
