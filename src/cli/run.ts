@@ -59,7 +59,7 @@ export async function run(options: CliOptions, io: CliIo, cancel: AbortSignal): 
       : new LineDisplay(io.stdout);
   const summary = new Summary();
   const namer = new FileNamer();
-  // Every request listens to the one signal.
+  // Every transfer waiting between retries listens to the one signal (takeUntil below).
   setMaxListeners(0, cancel);
   const cancelled$ = fromEvent(cancel, 'abort');
   let nextId = 0;
