@@ -102,15 +102,7 @@ export class Engine {
             subscriber.error(CurlError.aborted(request.url, 'aborted by signal')),
           )
         : undefined;
-      // libcurl 7.88 never times out a transfer it keeps pending (waiting with PIPEWAIT for a
-      // connection that may multiplex): a backstop, a little after libcurl's own deadline.
-      const backstop =
-        !request.timeoutMs || request.timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS > MAX_TIMER_MS
-          ? undefined
-          : this.scheduler.schedule(
-              () => this.run(() => this.expire(job, request.timeoutMs!)),
-              request.timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS,
-            );
+      const backstop = this.timeoutBackstop(job);
       this.run(() => this.start(job));
       return () => {
         backstop?.unsubscribe();
@@ -278,6 +270,19 @@ export class Engine {
       this.jobs.delete(job.id);
       job.settle(undefined, err);
     }
+  }
+
+  /**
+   * libcurl 7.88 never times out a transfer it keeps pending (waiting with PIPEWAIT for a connection
+   * that may multiplex): a timer a little after libcurl's own deadline ends it, if libcurl did not.
+   */
+  private timeoutBackstop(job: TransferJob): Subscription | undefined {
+    const { timeoutMs } = job.request;
+    if (!timeoutMs || timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS > MAX_TIMER_MS) return undefined;
+    return this.scheduler.schedule(
+      () => this.run(() => this.expire(job, timeoutMs)),
+      timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS,
+    );
   }
 
   /** A transfer past its timeoutMs that libcurl did not end: end it as libcurl would have. */
