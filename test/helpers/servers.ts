@@ -44,6 +44,17 @@ function closer(server: net.Server, sockets: Set<net.Socket>): () => Promise<voi
   };
 }
 
+/**
+ * Listens on 127.0.0.1, on a port the system picks, and closes `server` and its open connections
+ * when the test ends. Returns the port.
+ */
+export async function listenForTest(t: ExecutionContext, server: net.Server): Promise<number> {
+  const sockets = track(server);
+  const port = await listen(server);
+  t.teardown(closer(server, sockets));
+  return port;
+}
+
 /** An HTTP server on 127.0.0.1 with the given handler, on `port` or one the system picks. */
 export async function startServer(handler: http.RequestListener, port = 0): Promise<TestServer> {
   const requests: http.IncomingMessage[] = [];

@@ -1,8 +1,7 @@
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom, map, mergeMap, range, toArray } from 'rxjs';
-import { delay, useCurl, useServer } from '../helpers/servers.js';
+import { delay, listenForTest, useCurl, useServer } from '../helpers/servers.js';
 
 const answer = (i: string) => `answer ${i}`;
 
@@ -62,14 +61,7 @@ async function startH2c(t: ExecutionContext) {
       stream.end(answer(path));
     }, 5);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
-  );
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenForTest(t, server);
   return { url: `http://127.0.0.1:${port}`, sessions: () => sessions };
 }
 

@@ -1,10 +1,9 @@
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom, map, mergeMap, range, toArray } from 'rxjs';
 import { CurlError } from '../../src/index.js';
 import { makePki, type Pki } from '../helpers/pki.js';
-import { useCurl } from '../helpers/servers.js';
+import { listenForTest, useCurl } from '../helpers/servers.js';
 
 // The CA, server and client certificates the transfers suite uses too; undefined without openssl.
 const certificate: Pki | undefined = (() => {
@@ -31,14 +30,7 @@ async function startHttps(t: ExecutionContext) {
       res.end(answer(req.url));
     }, 5);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
-  );
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenForTest(t, server);
   return { url: `https://127.0.0.1:${port}`, sessions: () => sessions };
 }
 

@@ -1,20 +1,18 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom } from 'rxjs';
 import { Curl, CurlError } from '../../src/index.js';
 import { registeredCallbacks } from '../../src/native/callbacks.js';
 import { NativeDriver } from '../../src/native/NativeDriver.js';
+import { listenForTest } from '../helpers/servers.js';
 
-async function serve(body: Buffer) {
+async function serve(t: ExecutionContext, body: Buffer): Promise<string> {
   const server = http.createServer((_req, res) => res.end(body));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+  return `http://127.0.0.1:${await listenForTest(t, server)}/`;
 }
 
 test('one registered callback of each kind serves every transfer', async (t) => {
-  const { server, url } = await serve(Buffer.from('ok'));
-  t.teardown(() => server.close());
+  const url = await serve(t, Buffer.from('ok'));
   const curl = new Curl();
   const before = registeredCallbacks();
   await Promise.all(Array.from({ length: 50 }, () => lastValueFrom(curl.request(url))));
@@ -26,8 +24,7 @@ test('one registered callback of each kind serves every transfer', async (t) => 
 });
 
 test('an exception thrown inside the write callback fails that transfer with it, not with a silent write error', async (t) => {
-  const { server, url } = await serve(Buffer.alloc(100_000, 1));
-  t.teardown(() => server.close());
+  const url = await serve(t, Buffer.alloc(100_000, 1));
   const curl = new Curl();
   // Fault injection: reading the response head (done inside the write callback) throws for one URL.
   const boom = new Error('head reader failed');
@@ -55,10 +52,9 @@ test('maxBodyBytes: a body growing past the limit fails with CURLE_FILESIZE_EXCE
     res.write(Buffer.alloc(60_000));
     res.end(Buffer.alloc(60_000));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
+  const port = await listenForTest(t, server);
   const curl = new Curl();
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const url = `http://127.0.0.1:${port}/`;
   const error = await lastValueFrom(curl.request({ url, maxBodyBytes: 50_000 })).catch((e) => e);
   t.true(error instanceof CurlError);
   t.is(error.code, 63);

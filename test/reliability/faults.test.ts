@@ -7,7 +7,6 @@
 // test/integration/errors.test.ts (52, 18, 28, 63), redirects.test.ts (47), protocols.test.ts (1)
 // and test/transfers/tls.test.ts (60); here the point is the uniform "the engine survives" check.
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { type Curl, CurlError, type CurlRequest } from '../../src/index.js';
@@ -20,7 +19,7 @@ import {
   useRawServer,
   writeForever,
 } from '../helpers/reliability.js';
-import { type TestServer, useCurl, useServer } from '../helpers/servers.js';
+import { listenForTest, type TestServer, useCurl, useServer } from '../helpers/servers.js';
 
 const pki = makePki();
 test.after.always(() => pki.dispose());
@@ -243,14 +242,7 @@ async function useH2Resetter(t: ExecutionContext) {
     // destroy() sends RST_STREAM at once; close() would first end the stream cleanly.
     setTimeout(() => stream.destroy(new Error('reset by the test server')), 20);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
-  );
-  return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `https://127.0.0.1:${await listenForTest(t, server)}`;
 }
 
 for (const path of ['/reset-before', '/reset-mid']) {

@@ -12,7 +12,7 @@ import { asyncScheduler, filter, lastValueFrom, type SchedulerLike, take } from 
 import { Curl, type CurlRequest, DEFAULT_REQUEST_MAX_BODY_BYTES } from '../../src/index.js';
 import { makePki } from '../helpers/pki.js';
 import { assertCurlError, errorOf, useRawServer, writeForever } from '../helpers/reliability.js';
-import { type TestServer, useCurl, useServer } from '../helpers/servers.js';
+import { listenForTest, type TestServer, useCurl, useServer } from '../helpers/servers.js';
 
 const pki = makePki();
 test.after.always(() => pki.dispose());
@@ -83,12 +83,7 @@ test('protocols: a redirect from https to http is allowed (both are default sche
   const server = https.createServer({ key: pki.serverKey, cert: pki.serverCert }, (_req, res) => {
     res.writeHead(302, { location: `${plain.url}/` }).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const url = `https://127.0.0.1:${await listenForTest(t, server)}/`;
   const curl = useCurl(t);
   const ok = await lastValueFrom(curl.request({ url, tls: { ca: pki.ca } }));
   t.is(ok.text(), 'plain');

@@ -3,7 +3,6 @@
 // close() semantics in detail (ABORTED, results$/running$ completing, idempotence):
 // test/integration/close.test.ts; a closed Curl being collectable: test/integration/memory.test.ts.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -21,6 +20,7 @@ import {
   settle,
   snapshot,
 } from '../helpers/reliability.js';
+import { listenForTest } from '../helpers/servers.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -71,12 +71,7 @@ test(`a Curl created and closed ${HEAVY ? '10,000' : '1,000'} times leaks nothin
   const N = HEAVY ? 10_000 : 1_000;
   // Not useServer: it keeps every request it saw, which would show up as heap growth here.
   const plain = http.createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    plain.closeAllConnections();
-    plain.close();
-  });
-  const server = { url: `http://127.0.0.1:${(plain.address() as AddressInfo).port}` };
+  const server = { url: `http://127.0.0.1:${await listenForTest(t, plain)}` };
   const cycle = async (i: number) => {
     const curl = new Curl();
     // Every 10th does a transfer, so a multi with a connection, a pooled handle and a share is closed too.

@@ -1,11 +1,10 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom } from 'rxjs';
 import { Curl, RXCURL_VERSION } from '../../src/index.js';
 import { makePki, startHttpsServer } from '../helpers/pki.js';
-import { useCurl, useServer } from '../helpers/servers.js';
+import { listenForTest, useCurl, useServer } from '../helpers/servers.js';
 
 const pki = makePki();
 test.after.always(() => pki.dispose());
@@ -22,7 +21,8 @@ interface ForwardProxy {
 async function useProxy(t: ExecutionContext): Promise<ForwardProxy> {
   const seen: string[] = [];
   const proxyAuth: string[] = [];
-  const sockets = new Set<net.Socket>();
+  // Tunnels' upstream connections; the proxy's own connections are closed by listenForTest.
+  const upstreams = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     proxyAuth.push(req.headers['proxy-authorization'] ?? '');
@@ -56,23 +56,16 @@ async function useProxy(t: ExecutionContext): Promise<ForwardProxy> {
       upstream.pipe(client);
       client.pipe(upstream);
     });
-    sockets.add(upstream);
+    upstreams.add(upstream);
+    upstream.on('close', () => upstreams.delete(upstream));
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  t.teardown(() => {
+    for (const upstream of upstreams) upstream.destroy();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, proxyAuth };
+  const port = await listenForTest(t, server);
+  return { url: `http://127.0.0.1:${port}`, seen, proxyAuth };
 }
 
 test('an http target goes through the proxy as an absolute-URI request', async (t) => {
