@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** openssl req arguments for a new P-256 key, unencrypted. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 export interface Pki {
   dir: string;
   /** The CA certificate, PEM, and its path. */
@@ -34,21 +37,7 @@ function openssl(args: string[], cwd: string): void {
 function issue(dir: string, name: string, subject: string, ext: string): void {
   writeFileSync(join(dir, `${name}.ext`), ext);
   openssl(
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      subject,
-    ],
+    ['req', '-new', ...NEW_EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject],
     dir,
   );
   openssl(
@@ -82,11 +71,7 @@ export function makePki(): Pki {
       [
         'req',
         '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
+        ...NEW_EC_KEY,
         '-keyout',
         'ca.key',
         '-out',
