@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { isObservable, type Observable } from 'rxjs';
+import { MAX_TIMER_MS } from '../core/maxTimerMs.js';
 import type { NormalizedBody, NormalizedRequest } from '../core/NormalizedRequest.js';
 import type { CurlRequest, HttpVersion } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
@@ -242,17 +243,11 @@ function optionalCount(value: unknown, field: string, bad: Bad): number | undefi
   return Math.round(value);
 }
 
-/**
- * The longest timeout Node's timers can wait (~24.8 days). libcurl asks for longer timers when given
- * longer timeouts, and a timer beyond it fires after 1 ms instead: a busy loop for as long as the
- * transfer waits.
- */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
+/** libcurl asks for timers as long as the timeouts it is given: keep them within MAX_TIMER_MS. */
 function optionalMs(value: unknown, field: string, bad: Bad): number | undefined {
   const ms = optionalCount(value, field, bad);
-  if (ms !== undefined && ms > MAX_TIMEOUT_MS) {
-    throw bad(field, `must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), got ${ms}`);
+  if (ms !== undefined && ms > MAX_TIMER_MS) {
+    throw bad(field, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${ms}`);
   }
   return ms;
 }

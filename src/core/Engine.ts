@@ -20,6 +20,7 @@ import { CurlError } from '../errors/CurlError.js';
 import { multiCodeName } from '../errors/curlCodeNames.js';
 import { AbortListeners } from './AbortListeners.js';
 import type { MultiDriver } from './MultiDriver.js';
+import { MAX_TIMER_MS } from './maxTimerMs.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
 import { nextTurn } from './nextTurn.js';
 import { CURL_POLL_NONE, CURL_POLL_REMOVE, CURL_SOCKET_TIMEOUT } from './socketEvents.js';
@@ -36,8 +37,6 @@ interface SocketRequest {
 const TIMEOUT_ACTION = -1;
 const CURLM_ABORTED_BY_CALLBACK = 11;
 const CURLE_OPERATION_TIMEDOUT = 28;
-/** The longest delay Node's timers take (2^31-1 ms, 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long after its timeoutMs a transfer libcurl has not ended is ended by the engine. */
 const TIMEOUT_BACKSTOP_GRACE_MS = 250;
 const isRemove = (r: SocketRequest) => r.what === CURL_POLL_REMOVE;
@@ -108,13 +107,8 @@ export class Engine {
         backstop?.unsubscribe();
         stopListening?.();
         if (!job.active) return;
-        job.active = false;
-        this.jobs.delete(job.id);
-        this.run(() => {
-          this.driver.remove(job);
-          // No action may follow a removal (libcurl drops its timer once idle): publish it here.
-          this.publishRunning();
-        });
+        this.forget(job);
+        this.run(() => this.remove(job));
       };
     });
   }
@@ -272,6 +266,19 @@ export class Engine {
     }
   }
 
+  /** The transfer ends here, whatever libcurl says of it later. */
+  private forget(job: TransferJob): void {
+    job.active = false;
+    this.jobs.delete(job.id);
+  }
+
+  /** Takes an ended transfer out of the multi handle. */
+  private remove(job: TransferJob): void {
+    this.driver.remove(job);
+    // No action may follow a removal (libcurl drops its timer once idle): publish it here.
+    this.publishRunning();
+  }
+
   /**
    * libcurl 7.88 never times out a transfer it keeps pending (waiting with PIPEWAIT for a connection
    * that may multiplex): a timer a little after libcurl's own deadline ends it, if libcurl did not.
@@ -288,10 +295,8 @@ export class Engine {
   /** A transfer past its timeoutMs that libcurl did not end: end it as libcurl would have. */
   private expire(job: TransferJob, timeoutMs: number): void {
     if (!job.active) return;
-    job.active = false;
-    this.jobs.delete(job.id);
-    this.driver.remove(job);
-    this.publishRunning();
+    this.forget(job);
+    this.remove(job);
     const message = `Operation timed out after ${timeoutMs} milliseconds (still waiting for a connection)`;
     job.settle(undefined, new CurlError(CURLE_OPERATION_TIMEDOUT, message, job.request.url));
   }

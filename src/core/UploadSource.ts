@@ -22,11 +22,11 @@ export class UploadSource {
   private waiting = false;
   private started = false;
 
-  constructor(private readonly source: Readable | Observable<Uint8Array>) {}
-
   /** A Readable is read once; an Observable is subscribed again for the next attempt. */
-  get oneShot(): boolean {
-    return !isObservable(this.source);
+  readonly oneShot: boolean;
+
+  constructor(private readonly source: Readable | Observable<Uint8Array>) {
+    this.oneShot = !isObservable(source);
   }
 
   /** Started by the first read, so a transfer that fails before it sends leaves the source untouched. */

@@ -123,8 +123,7 @@ export class SocketPolls {
       }
       emit((events.readable ? CURL_CSELECT_IN : 0) | (events.writable ? CURL_CSELECT_OUT : 0));
     };
-    // koffi.node.poll starts the handle at once; the caller's arm() stops it if `what` wants nothing.
-    const armed = what & (CURL_POLL_IN | CURL_POLL_OUT) || CURL_POLL_IN;
+    const armed = what & (CURL_POLL_IN | CURL_POLL_OUT); // watch() creates a poll only for an interest
     const callback = onPoll as unknown as (ev: node.PollEvents) => void;
     const handle = koffi.node.poll(fd, pollOptions(armed), callback);
     const poll: Poll = { handle, callback, armed, emit: undefined };
