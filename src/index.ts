@@ -14,29 +14,37 @@
  *
  * @module rxcurl
  */
+import { wireNativeBinding } from './api/nativeBinding.js';
+import { libcurlBinding } from './native/binding.js';
+
+// The one place that ties the API to libcurl: rxcurl/testing leaves it out and never loads koffi.
+wireNativeBinding(libcurlBinding);
+
 export { Curl, DEFAULT_REQUEST_MAX_BODY_BYTES } from './api/Curl.js';
+export type { CurlOptions } from './api/CurlOptions.js';
+export type { CurlRequest, RequestBody } from './api/CurlRequest.js';
+export type { CurlResponse } from './api/CurlResponse.js';
+export type { DownloadEvent } from './api/DownloadEvent.js';
 export { download, request, transfer } from './api/defaultCurl.js';
-export { type TransferControl, transferControl } from './core/TransferJob.js';
+export type { HttpVersion } from './core/httpVersions.js';
+export { transferControl } from './core/SubscriberHandler.js';
+export type { TransferControl } from './core/TransferJob.js';
 export type {
-  CurlOptions,
-  CurlRequest,
-  CurlResponse,
   CurlStats,
   DataEvent,
   DoneEvent,
-  DownloadEvent,
   Headers,
-  HttpVersion,
   ProgressEvent,
-  RequestBody,
   ResponseEvent,
   Timings,
   TlsOptions,
   TransferEvent,
   TransferResult,
 } from './core/types.js';
-export { CurlError, type CurlErrorCode } from './errors/CurlError.js';
+export { CurlError, type CurlErrorCode, CurlMultiError } from './errors/CurlError.js';
+export { CURLE, curlCodeName } from './errors/curlCodes.js';
 export { HttpError } from './errors/HttpError.js';
+export { CURLM, multiCodeName } from './errors/multiCodes.js';
 export type { LibcurlVersion } from './native/version.js';
 export { body } from './operators/body.js';
 export { ensureOk } from './operators/ensureOk.js';

@@ -1,21 +1,15 @@
 import { asyncScheduler, type Observable } from 'rxjs';
 import { Engine } from '../core/Engine.js';
 import type { MultiDriver } from '../core/MultiDriver.js';
-import type {
-  CurlOptions,
-  CurlRequest,
-  CurlResponse,
-  CurlStats,
-  DownloadEvent,
-  TransferEvent,
-  TransferResult,
-} from '../core/types.js';
-import { loadLibcurl } from '../native/libcurl.js';
-import { NativeDriver } from '../native/NativeDriver.js';
-import { type LibcurlVersion, libcurlVersion } from '../native/version.js';
-import { filesSettled } from '../operators/toFile.js';
+import type { CurlStats, TransferEvent, TransferResult } from '../core/types.js';
+import type { LibcurlVersion } from '../native/version.js';
 import { toResponse } from '../operators/toResponse.js';
+import type { CurlOptions } from './CurlOptions.js';
+import type { CurlRequest } from './CurlRequest.js';
+import type { CurlResponse } from './CurlResponse.js';
+import type { DownloadEvent } from './DownloadEvent.js';
 import { downloadTo } from './downloadTo.js';
+import { nativeBinding } from './nativeBinding.js';
 import { normalizeRequest, type RequestContext } from './normalizeRequest.js';
 
 /**
@@ -44,7 +38,7 @@ export const DEFAULT_REQUEST_MAX_BODY_BYTES = 256 * 1024 * 1024;
 export class Curl implements AsyncDisposable {
   /** The loaded libcurl: version, TLS library, protocols and features. */
   static get version(): LibcurlVersion {
-    return libcurlVersion(loadLibcurl());
+    return nativeBinding().version();
   }
 
   /** Every transfer libcurl reports done, success or failure, in completion order. Hot. */
@@ -59,7 +53,8 @@ export class Curl implements AsyncDisposable {
   /** `driver` replaces libcurl: rxcurl/testing passes its scripted driver here. */
   constructor(options: CurlOptions = {}, driver?: MultiDriver) {
     checkOptions(options);
-    this.engine = new Engine(driver ?? new NativeDriver(options), options.scheduler ?? asyncScheduler);
+    const transport = driver ?? nativeBinding().createDriver(options);
+    this.engine = new Engine(transport, options.scheduler ?? asyncScheduler);
     this.context = { defaults: options.defaults, multiplex: options.multiplex !== false };
     this.bufferedContext = { ...this.context, maxBodyBytes: DEFAULT_REQUEST_MAX_BODY_BYTES };
     this.results$ = this.engine.results$.asObservable();
@@ -96,8 +91,7 @@ export class Curl implements AsyncDisposable {
 
   /** Cancels what is in flight (CurlError 'ABORTED'), completes results$ and running$, frees the multi. */
   close(): Promise<void> {
-    // A download unsubscribed just before closes or removes its partial file asynchronously.
-    return this.engine.close().then(filesSettled);
+    return this.engine.close();
   }
 
   /** `close()`, for `await using curl = new Curl()`. */

@@ -1,6 +1,9 @@
 import { defer, type Observable } from 'rxjs';
-import type { CurlRequest, CurlResponse, DownloadEvent, TransferEvent } from '../core/types.js';
+import type { TransferEvent } from '../core/types.js';
 import { Curl } from './Curl.js';
+import type { CurlRequest } from './CurlRequest.js';
+import type { CurlResponse } from './CurlResponse.js';
+import type { DownloadEvent } from './DownloadEvent.js';
 
 let shared: Curl | undefined;
 

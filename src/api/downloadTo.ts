@@ -1,17 +1,18 @@
 import { rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { catchError, defer, filter, from, map, mergeMap, type Observable, of, switchMap } from 'rxjs';
-import type { CurlRequest, DownloadEvent, TransferEvent } from '../core/types.js';
+import type { TransferEvent } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
+import { CURLE } from '../errors/curlCodes.js';
 import { HttpError } from '../errors/HttpError.js';
 import { ensureOk } from '../operators/ensureOk.js';
 import { toFile } from '../operators/toFile.js';
+import type { CurlRequest } from './CurlRequest.js';
+import type { DownloadEvent } from './DownloadEvent.js';
 
 interface Transferring {
   transfer(request: CurlRequest | string): Observable<TransferEvent>;
 }
-
-const CURLE_RANGE_ERROR = 33;
 
 /** The partial file of a download: beside its destination, so the final rename is atomic. */
 export function partialPath(path: string): string {
@@ -91,7 +92,7 @@ function fetchFrom(
     catchError((err) => {
       // The server does not do ranges for this file, or not this range: start over.
       const refused =
-        (err instanceof CurlError && err.code === CURLE_RANGE_ERROR) ||
+        (err instanceof CurlError && err.code === CURLE.RANGE_ERROR) ||
         (err instanceof HttpError && err.status === 416);
       if (offset > 0 && refused) {
         return fetchFrom(curl, req, path, partial, 0, resume);

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { isObservable, type Observable } from 'rxjs';
+import { HTTP_VERSIONS, isHttpVersion } from '../core/httpVersions.js';
 import { MAX_TIMER_MS } from '../core/maxTimerMs.js';
 import type { NormalizedBody, NormalizedRequest } from '../core/NormalizedRequest.js';
-import type { CurlRequest, HttpVersion } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
+import type { CurlRequest } from './CurlRequest.js';
 
 /** How the Curl that runs a request shapes it. */
 export interface RequestContext {
@@ -13,31 +14,33 @@ export interface RequestContext {
   maxBodyBytes?: number;
 }
 
-const FIELDS = new Set<string>([
-  'url',
-  'method',
-  'headers',
-  'body',
-  'json',
-  'timeoutMs',
-  'connectTimeoutMs',
-  'followRedirects',
-  'maxRedirects',
-  'decompress',
-  'httpVersion',
-  'tls',
-  'proxy',
-  'auth',
-  'protocols',
-  'progress',
-  'userAgent',
-  'lowSpeed',
-  'maxBodyBytes',
-  'resume',
-  'signal',
-  'curlOptions',
-]);
-const HTTP_VERSIONS = new Set<string>(['1.0', '1.1', '2', '2-prior-knowledge', '3']);
+// Every field of CurlRequest, checked both ways at compile time: a field added to the interface
+// and not here (or the reverse) does not build.
+const FIELD_NAMES = {
+  url: true,
+  method: true,
+  headers: true,
+  body: true,
+  json: true,
+  timeoutMs: true,
+  connectTimeoutMs: true,
+  followRedirects: true,
+  maxRedirects: true,
+  decompress: true,
+  httpVersion: true,
+  tls: true,
+  proxy: true,
+  auth: true,
+  protocols: true,
+  progress: true,
+  userAgent: true,
+  lowSpeed: true,
+  maxBodyBytes: true,
+  resume: true,
+  signal: true,
+  curlOptions: true,
+} as const satisfies Record<keyof CurlRequest, true>;
+const FIELDS = new Set<string>(Object.keys(FIELD_NAMES));
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // CR, LF and NUL would split or end a header line; other control characters have no place either.
 const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
@@ -90,8 +93,11 @@ export function normalizeRequest(input: CurlRequest | string, context: RequestCo
 
   const protocols = req.protocols === undefined ? DEFAULT_PROTOCOLS : normalizeProtocols(req.protocols, bad);
   const httpVersion = req.httpVersion;
-  if (httpVersion !== undefined && !HTTP_VERSIONS.has(httpVersion)) {
-    throw bad('httpVersion', `must be one of ${[...HTTP_VERSIONS].join(', ')}, got ${describe(httpVersion)}`);
+  if (httpVersion !== undefined && !isHttpVersion(httpVersion)) {
+    throw bad(
+      'httpVersion',
+      `must be one of ${Object.keys(HTTP_VERSIONS).join(', ')}, got ${describe(httpVersion)}`,
+    );
   }
   optionalBoolean(req.resume, 'resume', false, bad); // read by download() itself
   const signal = req.signal;
@@ -107,7 +113,7 @@ export function normalizeRequest(input: CurlRequest | string, context: RequestCo
     followRedirects: optionalBoolean(req.followRedirects, 'followRedirects', true, bad),
     maxRedirects: optionalCount(req.maxRedirects, 'maxRedirects', bad) ?? 10,
     decompress: optionalBoolean(req.decompress, 'decompress', true, bad),
-    httpVersion: httpVersion as HttpVersion | undefined,
+    httpVersion,
     protocols,
     userAgent: optionalText(req.userAgent, 'userAgent', bad),
     tls: normalizeTls(req.tls, bad),

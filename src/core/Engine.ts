@@ -16,14 +16,18 @@ import {
   tap,
   timer,
 } from 'rxjs';
-import { CurlError } from '../errors/CurlError.js';
-import { multiCodeName } from '../errors/curlCodeNames.js';
+import { CurlError, CurlMultiError } from '../errors/CurlError.js';
+import { CURLE } from '../errors/curlCodes.js';
+import { CURLM } from '../errors/multiCodes.js';
 import { AbortListeners } from './AbortListeners.js';
-import type { MultiDriver } from './MultiDriver.js';
+import type { DriverTransfer, MultiCode, MultiDriver } from './MultiDriver.js';
 import { MAX_TIMER_MS } from './maxTimerMs.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
 import { nextTurn } from './nextTurn.js';
+import { PendingWork } from './PendingWork.js';
+import { SubscriberHandler } from './SubscriberHandler.js';
 import { CURL_POLL_NONE, CURL_POLL_REMOVE, CURL_SOCKET_TIMEOUT } from './socketEvents.js';
+import type { TransferHandler } from './TransferHandler.js';
 import { TransferJob } from './TransferJob.js';
 import type { CurlStats, TransferEvent, TransferResult } from './types.js';
 
@@ -35,8 +39,6 @@ interface SocketRequest {
 // An action is one number, so the action stream allocates nothing per event:
 // fd * 8 + CURL_CSELECT_* bits, or -1 for a timer expiry.
 const TIMEOUT_ACTION = -1;
-const CURLM_ABORTED_BY_CALLBACK = 11;
-const CURLE_OPERATION_TIMEDOUT = 28;
 /** How long after its timeoutMs a transfer libcurl has not ended is ended by the engine. */
 const TIMEOUT_BACKSTOP_GRACE_MS = 250;
 const isRemove = (r: SocketRequest) => r.what === CURL_POLL_REMOVE;
@@ -63,6 +65,8 @@ export class Engine {
   private pipeline: Subscription | undefined;
   private sockets = 0;
   private readonly abortListeners = new AbortListeners();
+  /** Files of this Curl's transfers still being closed or removed: close() waits for them. */
+  readonly pendingWork = new PendingWork();
   private timerArmed = false;
   private callbackFailure: unknown = undefined;
   private closed = false;
@@ -85,32 +89,37 @@ export class Engine {
         subscriber.error(err);
         return;
       }
-      if (this.closed) {
-        subscriber.error(CurlError.aborted(request.url, 'the Curl is closed'));
-        return;
-      }
-      const { signal } = request;
-      if (signal?.aborted) {
-        subscriber.error(CurlError.aborted(request.url, 'aborted by signal'));
-        return;
-      }
-      const job = new TransferJob(this.nextId++, request, subscriber, this.resume);
-      this.jobs.set(job.id, job);
-      const stopListening = signal
-        ? this.abortListeners.add(signal, () =>
-            subscriber.error(CurlError.aborted(request.url, 'aborted by signal')),
-          )
-        : undefined;
-      const backstop = this.timeoutBackstop(job);
-      this.run(() => this.start(job));
-      return () => {
-        backstop?.unsubscribe();
-        stopListening?.();
-        if (!job.active) return;
-        this.forget(job);
-        this.run(() => this.remove(job));
-      };
+      const job = this.start(request, new SubscriberHandler(subscriber));
+      return job && (() => this.cancel(job));
     });
+  }
+
+  /**
+   * Starts a transfer that reports to `handler`; returns it, or undefined when it was refused at
+   * once (the Curl is closed, the signal already aborted), which `handler.onError` was told.
+   */
+  start(request: NormalizedRequest, handler: TransferHandler): TransferJob | undefined {
+    if (this.closed) {
+      handler.onError(CurlError.aborted(request.url, 'the Curl is closed'), undefined);
+      return undefined;
+    }
+    const { signal, timeoutMs } = request;
+    if (signal?.aborted) {
+      handler.onError(CurlError.aborted(request.url, 'aborted by signal'), undefined);
+      return undefined;
+    }
+    const job = new TransferJob(this.nextId++, request, handler, this.resume, this.pendingWork);
+    this.jobs.set(job.id, job);
+    if (signal || this.needsBackstop(timeoutMs)) job.cleanup = this.watchLimits(job);
+    this.run(() => this.add(job));
+    return job;
+  }
+
+  /** The transfer's consumer is gone: it ends silently and leaves the multi. */
+  cancel(job: TransferJob): void {
+    if (!job.active) return;
+    this.forget(job);
+    this.run(() => this.remove(job));
   }
 
   /** curl_multi_socket_all: libcurl re-checks every socket and transfer. Diagnostic only. */
@@ -129,14 +138,17 @@ export class Engine {
     };
   }
 
-  /** Cancels what is in flight (ABORTED), completes results$ and running$, releases the multi handle. */
+  /**
+   * Cancels what is in flight (ABORTED), completes results$ and running$, releases the multi handle;
+   * resolves once the files of this Curl's cancelled transfers are closed or removed.
+   */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) =>
       this.run(() => {
         this.shutdown();
         resolve();
       }),
-    );
+    ).then(() => this.pendingWork.settled());
     return this.closing;
   }
 
@@ -241,12 +253,14 @@ export class Engine {
     }
   }
 
-  private readonly finish = (job: TransferJob, result: TransferResult): void => {
-    if (!job.active) return; // cancelled while libcurl was finishing it
-    this.jobs.delete(job.id);
+  private readonly finish = (transfer: DriverTransfer, result: TransferResult): void => {
+    const job = this.jobs.get(transfer.id);
+    if (job !== transfer) return; // cancelled while libcurl was finishing it
+    this.forget(job);
     this.results$.next(result);
-    if (job.callbackError !== undefined) job.settle(undefined, job.callbackError);
-    else if (result.ok) job.settle({ type: 'done', result }, undefined);
+    const { failure } = job;
+    if (failure !== undefined) job.settle(undefined, failure);
+    else if (result.ok) job.settle(result, undefined);
     else job.settle(undefined, new CurlError(result.code, result.message, result.url, result));
   };
 
@@ -256,19 +270,19 @@ export class Engine {
     });
   };
 
-  private start(job: TransferJob): void {
+  private add(job: TransferJob): void {
     if (!job.active || this.closed) return;
     try {
       this.driver.add(job);
     } catch (err) {
-      this.jobs.delete(job.id);
+      this.forget(job);
       job.settle(undefined, err);
     }
   }
 
   /** The transfer ends here, whatever libcurl says of it later. */
   private forget(job: TransferJob): void {
-    job.active = false;
+    job.end();
     this.jobs.delete(job.id);
   }
 
@@ -279,64 +293,74 @@ export class Engine {
     this.publishRunning();
   }
 
-  /**
-   * libcurl 7.88 never times out a transfer it keeps pending (waiting with PIPEWAIT for a connection
-   * that may multiplex): a timer a little after libcurl's own deadline ends it, if libcurl did not.
-   */
-  private timeoutBackstop(job: TransferJob): Subscription | undefined {
-    const { timeoutMs } = job.request;
-    if (!timeoutMs || timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS > MAX_TIMER_MS) return undefined;
-    return this.scheduler.schedule(
-      () => this.run(() => this.expire(job, timeoutMs)),
-      timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS,
-    );
+  private needsBackstop(timeoutMs: number | undefined): timeoutMs is number {
+    return timeoutMs !== undefined && timeoutMs > 0 && timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS <= MAX_TIMER_MS;
   }
 
-  /** A transfer past its timeoutMs that libcurl did not end: end it as libcurl would have. */
-  private expire(job: TransferJob, timeoutMs: number): void {
-    if (!job.active) return;
-    this.forget(job);
-    this.remove(job);
-    const message = `Operation timed out after ${timeoutMs} milliseconds (still waiting for a connection)`;
-    job.settle(undefined, new CurlError(CURLE_OPERATION_TIMEDOUT, message, job.request.url));
+  /**
+   * What a request asked the engine itself to watch: its AbortSignal, and its timeoutMs as a
+   * backstop (libcurl 7.88 never times out a transfer it keeps pending, waiting with PIPEWAIT for a
+   * connection that may multiplex: a timer a little after libcurl's own deadline ends it, if
+   * libcurl did not). Returns what stops watching.
+   */
+  private watchLimits(job: TransferJob): () => void {
+    const { signal, timeoutMs, url } = job.request;
+    const stopListening = signal
+      ? this.abortListeners.add(signal, () => this.abort(job, CurlError.aborted(url, 'aborted by signal')))
+      : undefined;
+    const backstop = this.needsBackstop(timeoutMs)
+      ? this.scheduler.schedule(() => {
+          const message = `Operation timed out after ${timeoutMs} milliseconds (still waiting for a connection)`;
+          this.abort(job, new CurlError(CURLE.OPERATION_TIMEDOUT, message, url));
+        }, timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS)
+      : undefined;
+    return () => {
+      stopListening?.();
+      backstop?.unsubscribe();
+    };
+  }
+
+  /** Ends a transfer that libcurl has not ended, with `error`. */
+  private abort(job: TransferJob, error: CurlError): void {
+    this.run(() => {
+      if (!job.active) return;
+      this.forget(job);
+      this.remove(job);
+      job.settle(undefined, error);
+    });
   }
 
   /** The multi handle is unusable: fail every transfer in flight and start over with a fresh one. */
-  private recover(multiCode: number, failure: unknown): void {
-    const code = multiCode !== 0 ? multiCode : CURLM_ABORTED_BY_CALLBACK;
+  private recover(multiCode: MultiCode, failure: unknown): void {
+    const code = multiCode !== CURLM.OK ? multiCode : CURLM.ABORTED_BY_CALLBACK;
     const reason =
-      multiCode !== 0
+      multiCode !== CURLM.OK
         ? `curl_multi_socket_action failed: ${this.driver.describeMultiCode(code)}`
         : `a libcurl callback failed: ${failure instanceof Error ? failure.message : String(failure)}`;
-    this.pipeline?.unsubscribe();
-    this.driver.close();
-    this.sockets = 0;
-    this.timerArmed = false;
-    const failed = this.takeJobs();
+    const failed = this.closeMulti();
     this.open();
-    if (this.running$.value !== 0) this.running$.next(0);
-    for (const job of failed) {
-      job.settle(undefined, new CurlError(code, reason, job.request.url, undefined, multiCodeName(code)));
-    }
+    for (const job of failed) job.settle(undefined, new CurlMultiError(code, reason, job.request.url));
   }
 
   private shutdown(): void {
     this.closed = true;
-    this.pipeline?.unsubscribe();
-    this.driver.close();
-    this.sockets = 0;
-    this.timerArmed = false;
-    for (const job of this.takeJobs())
+    const failed = this.closeMulti();
+    for (const job of failed)
       job.settle(undefined, CurlError.aborted(job.request.url, 'the Curl was closed'));
-    if (this.running$.value !== 0) this.running$.next(0);
     this.results$.complete();
     this.running$.complete();
   }
 
-  private takeJobs(): TransferJob[] {
+  /** Tears the multi handle down; returns the transfers it ended, for the caller to settle. */
+  private closeMulti(): TransferJob[] {
+    this.pipeline?.unsubscribe();
+    this.driver.close();
+    this.sockets = 0;
+    this.timerArmed = false;
     const jobs = [...this.jobs.values()];
     this.jobs.clear();
-    for (const job of jobs) job.active = false;
+    for (const job of jobs) job.end();
+    if (this.running$.value !== 0) this.running$.next(0);
     return jobs;
   }
 

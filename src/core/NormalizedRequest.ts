@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
-import type { HttpVersion, TlsOptions } from './types.js';
+import type { HttpVersion } from './httpVersions.js';
+import type { TlsOptions } from './types.js';
 
 /** The body of a request once validated: bytes known up front, or a stream read as libcurl asks. */
 export type NormalizedBody =

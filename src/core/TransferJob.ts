@@ -1,7 +1,8 @@
-import type { Subscriber } from 'rxjs';
+import type { DriverTransfer } from './MultiDriver.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
-import { markSpentBody } from './spentBody.js';
-import type { DataEvent, Headers, ResponseEvent, TransferEvent } from './types.js';
+import type { PendingWork } from './PendingWork.js';
+import type { TransferHandler } from './TransferHandler.js';
+import type { ResponseHead, TransferResult } from './types.js';
 
 /**
  * Pausing and resuming one transfer, for consumers slower than the network (`toFile`).
@@ -22,100 +23,95 @@ export interface TransferControl {
   resume(): void;
 }
 
-const controls = new WeakMap<DataEvent, TransferControl>();
-
 /**
- * The control of the transfer that emitted `event`: pause it from a slow consumer.
- *
- * @example
- * ```ts
- * curl.transfer(url).subscribe((event) => {
- *   if (event.type === 'data' && !sink.write(event.chunk)) {
- *     const control = transferControl(event);
- *     control?.pause();
- *     sink.once('drain', () => control?.resume());
- *   }
- * });
- * ```
+ * One transfer in the engine: its request, its handler, and its state. The driver reports to it
+ * through {@link DriverTransfer}; its lifecycle (`end`, `complete`, `fail`) is the engine's alone.
  */
-export function transferControl(event: DataEvent): TransferControl | undefined {
-  return controls.get(event);
-}
-
-/** The final response head: status line and headers after redirects. */
-export interface ResponseHead {
-  status: number;
-  httpVersion: string;
-  headers: Headers;
-  url: string;
-}
-
-/**
- * One subscription to `transfer()`: the request, where its events go, and the driver's handle.
- * Drivers call `response` and `data` as bytes arrive; the engine ends it.
- */
-export class TransferJob implements TransferControl {
-  /** Driver-private state: the native driver keeps its easy handle slot here. */
-  driverState: unknown = undefined;
-  responded = false;
-  /** Set while the transfer runs; cleared once it finished, failed or was cancelled. */
-  active = true;
-  /** An exception thrown while handling one of this transfer's callbacks; it replaces libcurl's error. */
-  callbackError: unknown = undefined;
-  paused = false;
-  /** libcurl has read from a one-shot (Readable) body: this request cannot be sent again. */
-  bodySpent = false;
+export class TransferJob implements TransferControl, DriverTransfer {
+  #active = true;
+  #responded = false;
+  #paused = false;
+  #bodyRead = false;
+  #failure: unknown = undefined;
+  /** The engine's per-transfer extras (abort listener, timeout backstop), only when the request asked for them. */
+  cleanup: (() => void) | undefined = undefined;
 
   constructor(
     readonly id: number,
     readonly request: NormalizedRequest,
-    private readonly subscriber: Subscriber<TransferEvent>,
+    private readonly handler: TransferHandler,
     private readonly onResume: (job: TransferJob) => void,
+    /** Work that must finish before the Curl's close() resolves (a file being removed). */
+    readonly pendingWork: PendingWork,
   ) {}
 
+  /** Running: not finished, failed or cancelled. */
+  get active(): boolean {
+    return this.#active;
+  }
+  get responded(): boolean {
+    return this.#responded;
+  }
+  get paused(): boolean {
+    return this.#paused;
+  }
+  /** libcurl has read from a one-shot (Readable) body: this request cannot be sent again. */
+  get bodyRead(): boolean {
+    return this.#bodyRead;
+  }
+  /** What a handler threw during one of this transfer's callbacks; it replaces libcurl's result. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
   pause(): void {
-    this.paused = true;
+    this.#paused = true;
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.active) this.onResume(this);
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#active) this.onResume(this);
   }
 
+  // --- DriverTransfer: what the driver reports ------------------------------------------------
+
   response(head: ResponseHead): void {
-    if (this.responded) return;
-    this.responded = true;
-    const event: ResponseEvent = {
-      type: 'response',
-      status: head.status,
-      httpVersion: head.httpVersion,
-      headers: head.headers,
-      url: head.url,
-    };
-    if (this.bodySpent) markSpentBody(event);
-    this.subscriber.next(event);
+    if (this.#responded || !this.#active || this.#failure !== undefined) return;
+    this.#responded = true;
+    this.handler.onResponse(head, this);
   }
 
   data(chunk: Buffer): void {
-    const event: DataEvent = { type: 'data', chunk };
-    controls.set(event, this);
-    this.subscriber.next(event);
+    if (this.#active && this.#failure === undefined) this.handler.onData(chunk, this);
   }
 
   progress(downloaded: number, downloadTotal: number, uploaded: number, uploadTotal: number): void {
-    this.subscriber.next({ type: 'progress', downloaded, downloadTotal, uploaded, uploadTotal });
+    if (this.#active && this.#failure === undefined)
+      this.handler.onProgress(downloaded, downloadTotal, uploaded, uploadTotal);
   }
 
-  /** Ends the transfer's Observable; the engine calls it once the driver let go of the handle. */
-  settle(event: TransferEvent | undefined, error: unknown): void {
-    this.active = false;
-    if (error !== undefined) {
-      if (this.bodySpent && typeof error === 'object' && error !== null) markSpentBody(error);
-      this.subscriber.error(error);
-    } else {
-      if (event) this.subscriber.next(event);
-      this.subscriber.complete();
-    }
+  failed(error: unknown): void {
+    this.#failure ??= error;
+  }
+
+  readFromBody(): void {
+    this.#bodyRead = true;
+  }
+
+  // --- the engine's ----------------------------------------------------------------------------
+
+  /** No more events: the transfer is over for the driver and the handler, whatever libcurl says later. */
+  end(): void {
+    this.#active = false;
+    const { cleanup } = this;
+    this.cleanup = undefined;
+    cleanup?.();
+  }
+
+  /** Passes the outcome to the handler; the engine calls it once the transfer has ended. */
+  settle(result: TransferResult | undefined, error: unknown): void {
+    if (error !== undefined) this.handler.onError(error, this);
+    else this.handler.onComplete(result!, this);
   }
 }

@@ -1,6 +1,3 @@
-import type { Readable } from 'node:stream';
-import type { Observable, SchedulerLike } from 'rxjs';
-
 /**
  * Response headers: names lower-cased, a repeated header as an array of its values in order.
  *
@@ -39,98 +36,6 @@ export interface TlsOptions {
   certFile?: string;
   /** Path of the client certificate's private key, PEM. */
   keyFile?: string;
-}
-
-/**
- * What a request can send: bytes or text at once, or a `Readable` or an Observable streamed.
- *
- * @example
- * ```ts
- * curl.request({ url, method: 'PUT', body: createReadStream('big.iso') });  // streamed
- * curl.request({ url, body: new URLSearchParams({ q: 'rxcurl' }) });        // a form
- * ```
- */
-export type RequestBody = string | Uint8Array | Readable | Observable<Uint8Array> | URLSearchParams;
-
-/**
- * The HTTP version a request asks for; `'2-prior-knowledge'` is HTTP/2 without upgrade (h2c).
- *
- * @example
- * ```ts
- * curl.request({ url: 'https://example.com/', httpVersion: '2' });
- * ```
- */
-export type HttpVersion = '1.0' | '1.1' | '2' | '2-prior-knowledge' | '3';
-
-/**
- * One request, as users write it. Every field but `url` is optional.
- *
- * @example
- * ```ts
- * const req: CurlRequest = {
- *   url: 'https://example.com/api/items',
- *   json: { name: 'rxcurl' },
- *   headers: { authorization: `Bearer ${token}` },
- *   timeoutMs: 5000,
- * };
- * curl.request(req).pipe(ensureOk()).subscribe((res) => console.log(res.status));
- * ```
- */
-export interface CurlRequest {
-  /** The URL; its scheme must be one of `protocols`. */
-  url: string;
-  /** Default GET, or POST when a body is given. */
-  method?: string;
-  /** Request headers, as a record (an array repeats the header) or as name/value pairs. */
-  headers?: Record<string, string | string[]> | Iterable<[string, string]>;
-  /** The request body; see {@link RequestBody}. */
-  body?: RequestBody;
-  /** Serialised as JSON, with content-type application/json. */
-  json?: unknown;
-  /** The whole transfer (CURLOPT_TIMEOUT_MS). */
-  timeoutMs?: number;
-  /** The connection phase only (CURLOPT_CONNECTTIMEOUT_MS). */
-  connectTimeoutMs?: number;
-  /** Default true. */
-  followRedirects?: boolean;
-  /** Default 10. */
-  maxRedirects?: number;
-  /** Default true: ask for every encoding libcurl can decode and decode it. */
-  decompress?: boolean;
-  /** The HTTP version to ask for; default libcurl's choice. */
-  httpVersion?: HttpVersion;
-  /** TLS verification and client certificates. */
-  tls?: TlsOptions;
-  /** e.g. 'http://127.0.0.1:3128'. */
-  proxy?: string;
-  /** HTTP authentication. */
-  auth?: {
-    /** The user name. */
-    username: string;
-    /** The password. */
-    password: string;
-  };
-  /** Allowed schemes, also on redirects. Default ['http', 'https']. */
-  protocols?: string[];
-  /** Emit progress events: at most one per 100 ms, and a final one before `done`. */
-  progress?: boolean;
-  /** Default 'rxcurl/<version> libcurl/<version>'. */
-  userAgent?: string;
-  /** Abort when slower than this for that long. */
-  lowSpeed?: {
-    /** The lowest acceptable average speed… */
-    bytesPerSecond: number;
-    /** …over this many seconds. */
-    seconds: number;
-  };
-  /** Abort a response body larger than this. */
-  maxBodyBytes?: number;
-  /** download() only: continue a partial file with a range request. */
-  resume?: boolean;
-  /** Aborting errors the transfer with code 'ABORTED'. */
-  signal?: AbortSignal;
-  /** Escape hatch: libcurl options by CURLOPT_ name without the prefix. */
-  curlOptions?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -200,6 +105,14 @@ export interface TransferResult {
   primaryPort: number;
   /** How long each phase took. */
   timings: Timings;
+}
+
+/** The final response head, as the driver reads it: status line and headers after redirects. */
+export interface ResponseHead {
+  status: number;
+  httpVersion: string;
+  headers: Headers;
+  url: string;
 }
 
 /**
@@ -297,65 +210,6 @@ export interface DoneEvent {
 export type TransferEvent = ResponseEvent | DataEvent | ProgressEvent | DoneEvent;
 
 /**
- * A response with its body buffered, from `request()`.
- *
- * @example
- * ```ts
- * const res: CurlResponse = await lastValueFrom(curl.request('https://example.com/api'));
- * console.log(res.status, res.json<{ id: number }>().id, res.result.primaryIp);
- * ```
- */
-export interface CurlResponse {
-  /** The HTTP status. */
-  status: number;
-  /** '1.0', '1.1', '2' or '3'. */
-  httpVersion: string;
-  /** The response headers. */
-  headers: Headers;
-  /** The URL that answered, after redirects. */
-  url: string;
-  /** The whole body. */
-  body: Buffer;
-  /** The body decoded as UTF-8. */
-  text(): string;
-  /** The body parsed as JSON; throws on invalid JSON. */
-  json<T = unknown>(): T;
-  /** What libcurl reported. */
-  result: TransferResult;
-}
-
-/**
- * The events of `download()`: `progress` (with `progress: true`), then one `done` once the file is in place.
- *
- * @example
- * ```ts
- * curl.download({ url, progress: true }, 'big.iso').subscribe((e: DownloadEvent) => {
- *   if (e.type === 'progress') console.log(`${e.downloaded} / ${e.total}`);
- *   else console.log(`${e.bytes} bytes in ${e.path}`);
- * });
- * ```
- */
-export type DownloadEvent =
-  | {
-      /** Bytes so far. */
-      type: 'progress';
-      /** Bytes in the file so far (a resumed file counts what it had). */
-      downloaded: number;
-      /** The expected size of the file; 0 when unknown. */
-      total: number;
-    }
-  | {
-      /** The file is complete, in place under its name. */
-      type: 'done';
-      /** Where the file is. */
-      path: string;
-      /** Its size. */
-      bytes: number;
-      /** What libcurl reported for the last transfer. */
-      result: TransferResult;
-    };
-
-/**
  * Live counters of a Curl, from `stats()`.
  *
  * @example
@@ -374,35 +228,4 @@ export interface CurlStats {
   sockets: number;
   /** Whether libcurl's timer is set. */
   timerArmed: boolean;
-}
-
-/**
- * Options of `new Curl()`: connection limits, the libcurl to load, the scheduler, request defaults, cookies.
- *
- * @example
- * ```ts
- * const curl = new Curl({
- *   maxHostConnections: 6,
- *   defaults: { timeoutMs: 30_000, userAgent: 'my-app/1.0' },
- *   cookies: true,
- * });
- * ```
- */
-export interface CurlOptions {
-  /** CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited, the default. */
-  maxTotalConnections?: number;
-  /** CURLMOPT_MAX_HOST_CONNECTIONS; 0 = unlimited, the default. */
-  maxHostConnections?: number;
-  /** CURLMOPT_MAX_CONCURRENT_STREAMS (HTTP/2). */
-  maxConcurrentStreams?: number;
-  /** Default true. */
-  multiplex?: boolean;
-  /** Path of the libcurl shared library. */
-  libcurl?: string;
-  /** Where timers run; default asyncScheduler. */
-  scheduler?: SchedulerLike;
-  /** Merged into every request. */
-  defaults?: Partial<CurlRequest>;
-  /** Cookie engine on (in memory), or a cookie file path. Default off. */
-  cookies?: boolean | string;
 }

@@ -1,4 +1,5 @@
-import type { CurlResponse, Headers } from '../core/types.js';
+import type { CurlResponse } from '../api/CurlResponse.js';
+import type { Headers } from '../core/types.js';
 
 /**
  * A response whose status is 400 or more, raised by `ensureOk()`, `download()` and the CLI.

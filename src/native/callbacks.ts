@@ -1,7 +1,8 @@
 import koffi from 'koffi';
-import type { TransferJob } from '../core/TransferJob.js';
+import type { DriverTransfer } from '../core/MultiDriver.js';
 import { CURL_READFUNC_ABORT, CURL_WRITEFUNC_PAUSE } from './constants.js';
 import { copyChunk } from './copyChunk.js';
+import { libc } from './libc.js';
 import {
   CloseSocketCallback,
   OpenSocketCallback,
@@ -29,13 +30,14 @@ export interface MultiTarget {
  * CURLOPT_WRITEDATA, CURLOPT_READDATA and CURLOPT_XFERINFODATA.
  */
 export interface EasyTarget {
-  job: TransferJob | undefined;
+  /** The transfer the easy handle runs; undefined while it is idle. */
+  transfer: DriverTransfer | undefined;
   /** Fills libcurl's upload buffer; returns bytes, 0 at the end, or CURL_READFUNC_PAUSE. */
   read(into: Uint8Array): number;
   /** Progress from libcurl, about once a second or more; passed on at most every 100 ms. */
   progress(downloadTotal: number, downloaded: number, uploadTotal: number, uploaded: number): void;
-  /** Emits the response head before the first byte of body. */
-  respond(job: TransferJob): void;
+  /** Reports the response head before the first byte of body. */
+  respond(transfer: DriverTransfer): void;
   /** Counts body bytes; returns an error when the body is over the request's limit. */
   count(bytes: number): Error | undefined;
 }
@@ -64,9 +66,6 @@ class TargetTable<T> {
 export const multiTargets = new TargetTable<MultiTarget>();
 export const easyTargets = new TargetTable<EasyTarget>();
 
-let closeFd: ((fd: number) => number) | undefined;
-let openSocketFd: ((family: number, type: number, protocol: number) => number) | undefined;
-
 function onSocket(_easy: number, fd: number, what: number, userp: number): number {
   // Never return -1 here: it would abort every transfer on the multi handle.
   const target = multiTargets.get(userp);
@@ -90,34 +89,34 @@ function onTimer(_multi: number, ms: number, userp: number): number {
 
 function onWrite(ptr: Pointer, _size: number, nmemb: number, userdata: number): number {
   const target = easyTargets.get(userdata);
-  const job = target?.job;
-  if (!job?.active) return 0; // cancelled: libcurl aborts the transfer, the engine removes it
+  const transfer = target?.transfer;
+  if (!transfer?.active) return 0; // cancelled: libcurl aborts the transfer, the engine removes it
   // Paused: libcurl keeps this chunk and offers it again once the transfer is resumed.
-  if (job.paused) return CURL_WRITEFUNC_PAUSE;
+  if (transfer.paused) return CURL_WRITEFUNC_PAUSE;
   try {
-    if (!job.responded) target!.respond(job);
+    if (!transfer.responded) target!.respond(transfer);
     const limit = target!.count(nmemb);
     if (limit) {
-      job.callbackError = limit;
+      transfer.failed(limit);
       return 0;
     }
-    job.data(copyChunk(ptr, nmemb));
+    transfer.data(copyChunk(ptr, nmemb));
     return nmemb;
   } catch (err) {
     // Returned to libcurl as a write error; the engine surfaces `err` on this transfer instead.
-    job.callbackError = err;
+    transfer.failed(err);
     return 0;
   }
 }
 
 function onRead(ptr: Pointer, size: number, nitems: number, userdata: number): number {
   const target = easyTargets.get(userdata);
-  const job = target?.job;
-  if (!job?.active) return CURL_READFUNC_ABORT;
+  const transfer = target?.transfer;
+  if (!transfer?.active) return CURL_READFUNC_ABORT;
   try {
     return target!.read(new Uint8Array(koffi.view(ptr, size * nitems)));
   } catch (err) {
-    job.callbackError = err;
+    transfer.failed(err);
     return CURL_READFUNC_ABORT;
   }
 }
@@ -130,12 +129,12 @@ function onProgress(
   ulNow: number,
 ): number {
   const target = easyTargets.get(userdata);
-  const job = target?.job;
-  if (!job?.active) return 1; // aborts with CURLE_ABORTED_BY_CALLBACK; the transfer is gone anyway
+  const transfer = target?.transfer;
+  if (!transfer?.active) return 1; // aborts with CURLE_ABORTED_BY_CALLBACK; the transfer is gone anyway
   try {
     target!.progress(dlTotal, dlNow, ulTotal, ulNow);
   } catch (err) {
-    job.callbackError = err;
+    transfer.failed(err);
     return 1;
   }
   return 0;
@@ -143,7 +142,7 @@ function onProgress(
 
 function onOpenSocket(clientp: number, _purpose: number, address: Pointer): number {
   // struct curl_sockaddr starts with `int family; int socktype; int protocol;`.
-  const fd = openSocketFd!(
+  const fd = libc().socket(
     koffi.decode(address, 0, 'int') as number,
     koffi.decode(address, 4, 'int') as number,
     koffi.decode(address, 8, 'int') as number,
@@ -161,7 +160,7 @@ function onCloseSocket(clientp: number, fd: number): number {
   } catch (err) {
     target?.failed(err);
   }
-  return closeFd!(fd);
+  return libc().close(fd);
 }
 
 interface Registered {
@@ -186,9 +185,6 @@ export function registeredCallbacks(): Registered {
     let openSocket: Pointer | undefined;
     let closeSocket: Pointer | undefined;
     if (process.platform !== 'win32') {
-      const libc = koffi.load(null);
-      closeFd = libc.func('int close(int fd)') as (fd: number) => number;
-      openSocketFd = libc.func('int socket(int domain, int type, int protocol)');
       openSocket = koffi.register(onOpenSocket, koffi.pointer(OpenSocketCallback)) as Pointer;
       closeSocket = koffi.register(onCloseSocket, koffi.pointer(CloseSocketCallback)) as Pointer;
     }

@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { libc } from './libc.js';
 import type { Pointer } from './libcurl.js';
 
 /**
@@ -12,13 +12,6 @@ import type { Pointer } from './libcurl.js';
  */
 const SLAB_BYTES = 256 * 1024;
 const OWN_ALLOCATION_BYTES = SLAB_BYTES / 4;
-
-const libc = koffi.load(process.platform === 'win32' ? 'msvcrt.dll' : null);
-const memcpy = libc.func('void *memcpy(void *dest, void *src, size_t n)') as (
-  dest: Uint8Array,
-  src: Pointer,
-  n: number,
-) => unknown;
 
 let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let used = 0;
@@ -35,6 +28,6 @@ export function copyChunk(src: Pointer, bytes: number): Buffer {
     chunk = slab.subarray(used, used + bytes);
     used += bytes;
   }
-  memcpy(chunk, src, bytes);
+  libc().memcpy(chunk, src, bytes);
   return chunk;
 }

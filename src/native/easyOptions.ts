@@ -1,12 +1,8 @@
 import koffi from 'koffi';
+import { HTTP_VERSIONS } from '../core/httpVersions.js';
 import type { NormalizedRequest } from '../core/NormalizedRequest.js';
 import { CurlError } from '../errors/CurlError.js';
 import {
-  CURL_HTTP_VERSION_1_0,
-  CURL_HTTP_VERSION_1_1,
-  CURL_HTTP_VERSION_2_0,
-  CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
-  CURL_HTTP_VERSION_3,
   CURLAUTH_BASIC,
   CURLOPT,
   CURLOT_BLOB,
@@ -31,14 +27,6 @@ export interface EasyOptions {
   fields: string[];
   url: string;
 }
-
-const HTTP_VERSIONS: Record<string, number> = {
-  '1.0': CURL_HTTP_VERSION_1_0,
-  '1.1': CURL_HTTP_VERSION_1_1,
-  '2': CURL_HTTP_VERSION_2_0,
-  '2-prior-knowledge': CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
-  '3': CURL_HTTP_VERSION_3,
-};
 
 /** Option numbers are grouped by how their value is passed (curl.h: CURLOPTTYPE_*). */
 export function setOption(lib: Libcurl, easy: Handle, id: number, value: OptionValue): number {

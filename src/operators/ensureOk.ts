@@ -1,6 +1,7 @@
 import { type MonoTypeOperatorFunction, tap } from 'rxjs';
+import type { CurlResponse } from '../api/CurlResponse.js';
 import { hasSpentBody, markSpentBody } from '../core/spentBody.js';
-import type { CurlResponse, ResponseEvent, TransferEvent } from '../core/types.js';
+import type { ResponseEvent, TransferEvent } from '../core/types.js';
 import { HttpError } from '../errors/HttpError.js';
 
 /**

@@ -8,6 +8,7 @@ import {
 } from 'rxjs';
 import { hasSpentBody } from '../core/spentBody.js';
 import { CurlError } from '../errors/CurlError.js';
+import { CURLE } from '../errors/curlCodes.js';
 import { HttpError } from '../errors/HttpError.js';
 
 /**
@@ -31,15 +32,15 @@ export interface RetryTransientOptions {
 }
 
 // Connection failures and timeouts: the next attempt may well succeed.
-const TRANSIENT_CURL_CODES = new Set([
-  7, // CURLE_COULDNT_CONNECT
-  16, // CURLE_HTTP2
-  18, // CURLE_PARTIAL_FILE
-  28, // CURLE_OPERATION_TIMEDOUT
-  52, // CURLE_GOT_NOTHING
-  55, // CURLE_SEND_ERROR
-  56, // CURLE_RECV_ERROR
-  92, // CURLE_HTTP2_STREAM
+const TRANSIENT_CURL_CODES = new Set<number>([
+  CURLE.COULDNT_CONNECT,
+  CURLE.HTTP2,
+  CURLE.PARTIAL_FILE,
+  CURLE.OPERATION_TIMEDOUT,
+  CURLE.GOT_NOTHING,
+  CURLE.SEND_ERROR,
+  CURLE.RECV_ERROR,
+  CURLE.HTTP2_STREAM,
 ]);
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 

@@ -1,25 +1,11 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
-import { transferControl } from '../core/TransferJob.js';
+import type { PendingWork } from '../core/PendingWork.js';
+import { pendingWorkOf, transferControl } from '../core/SubscriberHandler.js';
 import type { TransferEvent } from '../core/types.js';
 
 /** Files being flushed and kept, or removed, after an error or an unsubscribe. */
-const settling = new Set<Promise<void>>();
-
-function settle(done: Promise<void>): void {
-  const tracked = done.finally(() => settling.delete(tracked));
-  settling.add(tracked);
-}
-
-/**
- * Settles once every file of a failed or cancelled transfer is closed (kept for a resume) or
- * removed: `Curl.close()` waits for it.
- */
-export function filesSettled(): Promise<void> {
-  return Promise.all(settling).then(() => undefined);
-}
-
 /**
  * Bytes buffered for the file before the transfer is paused. At the stream's default (16 KiB, one
  * libcurl chunk) nearly every chunk would pause and resume the transfer; at 1 MiB the stream writes
@@ -65,7 +51,11 @@ export function toFile(
       let appending = false;
       let settled = false;
       let subscription: Subscription | undefined;
-      const open = (status: number) => {
+      // The Curl whose close() must wait for this file to be closed or removed.
+      let pendingWork: PendingWork | undefined;
+      const settle = (done: Promise<void>) => pendingWork?.add(done);
+      const open = (event: TransferEvent, status: number) => {
+        pendingWork = pendingWorkOf(event);
         appending = options.resumeFrom !== undefined && options.resumeFrom > 0 && status === 206;
         file = createWriteStream(path, { flags: appending ? 'a' : 'w', highWaterMark: FILE_BUFFER_BYTES });
         file.on('error', (err) => discard(() => subscriber.error(err)));
@@ -94,11 +84,11 @@ export function toFile(
         next: (event) => {
           switch (event.type) {
             case 'response':
-              open(event.status);
+              open(event, event.status);
               subscriber.next(event);
               break;
             case 'data': {
-              if (!file) open(200);
+              if (!file) open(event, 200);
               if (!file!.write(event.chunk)) {
                 const control = transferControl(event);
                 if (control) {
@@ -109,7 +99,7 @@ export function toFile(
               break;
             }
             case 'done':
-              if (!file) open(200);
+              if (!file) open(event, 200);
               file!.end(() => {
                 if (settled) return;
                 settled = true;

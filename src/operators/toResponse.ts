@@ -1,13 +1,14 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import type { CurlResponse } from '../api/CurlResponse.js';
 import { hasSpentBody, markSpentBody } from '../core/spentBody.js';
-import type { CurlResponse, Headers, TransferEvent, TransferResult } from '../core/types.js';
+import type { ResponseHead, TransferEvent, TransferResult } from '../core/types.js';
 
 /** Buffers a transfer into one CurlResponse, emitted when it is done. */
 export function toResponse(): OperatorFunction<TransferEvent, CurlResponse> {
   return (source) =>
     new Observable<CurlResponse>((subscriber) => {
       const chunks: Buffer[] = [];
-      let head: { status: number; httpVersion: string; headers: Headers; url: string } | undefined;
+      let head: ResponseHead | undefined;
       return source.subscribe({
         next: (event) => {
           switch (event.type) {
@@ -29,7 +30,7 @@ export function toResponse(): OperatorFunction<TransferEvent, CurlResponse> {
 }
 
 function buildResponse(
-  head: { status: number; httpVersion: string; headers: Headers; url: string } | undefined,
+  head: ResponseHead | undefined,
   chunks: Buffer[],
   result: TransferResult,
 ): CurlResponse {

@@ -1,7 +1,8 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { Curl } from '../api/Curl.js';
-import type { CurlOptions } from '../core/types.js';
-import { type RouteMatcher, type RouteScript, ScriptedDriver, type SentRequest } from './ScriptedDriver.js';
+import type { CurlOptions } from '../api/CurlOptions.js';
+import type { RouteMatcher, RouteScript, SentRequest } from './RouteTable.js';
+import { ScriptedDriver } from './ScriptedDriver.js';
 
 /**
  * A Curl whose transport is scripted: the same engine and API as the real one, with routes in

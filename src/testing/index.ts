@@ -1,6 +1,6 @@
 /**
  * rxcurl/testing: the same engine with a scripted transport in virtual time, to marble-test
- * pipelines without a network. Start with {@link createTestCurl}.
+ * pipelines without a network. Start with {@link createTestCurl}. It never loads libcurl or koffi.
  *
  * @example
  * ```ts
@@ -10,13 +10,7 @@
  *
  * @module rxcurl/testing
  */
+export { CURLE } from '../errors/curlCodes.js';
 export { createTestCurl, TestCurl } from './createTestCurl.js';
-export type {
-  ActionRecord,
-  RouteMatcher,
-  RouteScript,
-  ScriptedResponse,
-  SentRequest,
-  WatchRecord,
-} from './ScriptedDriver.js';
+export type { RouteMatcher, RouteScript, ScriptedResponse, SentRequest } from './RouteTable.js';
 export { ScriptedDriver } from './ScriptedDriver.js';

@@ -1,8 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
 import { asyncScheduler, map, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import type { CurlRequest } from '../../src/api/CurlRequest.js';
 import { normalizeRequest } from '../../src/api/normalizeRequest.js';
 import { Engine } from '../../src/core/Engine.js';
+import type { DriverTransfer } from '../../src/core/MultiDriver.js';
 import { nextTurn } from '../../src/core/nextTurn.js';
 import {
   CURL_CSELECT_ERR,
@@ -13,15 +15,18 @@ import {
   CURL_POLL_OUT,
   CURL_POLL_REMOVE,
 } from '../../src/core/socketEvents.js';
-import type { CurlRequest, TransferEvent, TransferResult } from '../../src/core/types.js';
-import { CurlError } from '../../src/errors/CurlError.js';
+import type { TransferEvent, TransferResult } from '../../src/core/types.js';
+import { CurlError, CurlMultiError } from '../../src/errors/CurlError.js';
+import { CURLE } from '../../src/errors/curlCodes.js';
+import { CURLM } from '../../src/errors/multiCodes.js';
 import { ScriptedDriver } from '../../src/testing/ScriptedDriver.js';
+import { ManualDriver } from './ManualDriver.js';
 
 const TIMEOUT = -1;
 
-function setup(t: ExecutionContext, manual = true) {
+function setup(t: ExecutionContext) {
   const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
-  const driver = new ScriptedDriver(scheduler, manual);
+  const driver = new ManualDriver(scheduler);
   const engine = new Engine(driver, scheduler);
   const transfer = (url: string | CurlRequest) =>
     engine.transfer(() => normalizeRequest(url, { defaults: undefined, multiplex: true }));
@@ -30,8 +35,7 @@ function setup(t: ExecutionContext, manual = true) {
   return { scheduler, driver, engine, transfer, at };
 }
 
-const actionsOf = (driver: ScriptedDriver) =>
-  driver.actions.map(({ time, fd, events }) => [time, fd, events]);
+const actionsOf = (driver: ManualDriver) => driver.actions;
 
 test('timer: 0 expires on the same frame, n after n frames, -1 cancels, a new request replaces the old', (t) => {
   const { scheduler, driver, at } = setup(t);
@@ -75,14 +79,11 @@ test('sockets: interest added, changed and removed; readiness becomes actions wi
     at(8, () => driver.ready(7, CURL_CSELECT_IN)); // no longer watched
     at(9, () => sockets.push(engine.stats().sockets));
   });
-  t.deepEqual(
-    driver.watches.map(({ time, fd, interest }) => [time, fd, interest]),
-    [
-      [1, 7, CURL_POLL_IN],
-      [4, 7, CURL_POLL_INOUT],
-      [7, 7, 'closed'],
-    ],
-  );
+  t.deepEqual(driver.watches, [
+    [1, 7, CURL_POLL_IN],
+    [4, 7, CURL_POLL_INOUT],
+    [7, 7, 'closed'],
+  ]);
   t.deepEqual(actionsOf(driver), [
     [2, 7, CURL_CSELECT_IN],
     [5, 7, CURL_CSELECT_IN | CURL_CSELECT_OUT],
@@ -98,7 +99,7 @@ test('sockets: an unchanged interest is not watched again', (t) => {
     at(3, () => driver.socket(5, CURL_POLL_IN));
   });
   t.deepEqual(
-    driver.watches.map(({ time, interest }) => [time, interest]),
+    driver.watches.map(([time, , interest]) => [time, interest]),
     [
       [1, CURL_POLL_OUT],
       [3, CURL_POLL_IN],
@@ -117,14 +118,11 @@ test('sockets: a REMOVE for an unknown fd, a second REMOVE and a reused fd numbe
     at(4, () => driver.ready(4, CURL_CSELECT_OUT));
     at(5, () => driver.ready(4, CURL_CSELECT_IN)); // the old interest is gone with the old socket
   });
-  t.deepEqual(
-    driver.watches.map(({ time, fd, interest }) => [time, fd, interest]),
-    [
-      [2, 4, CURL_POLL_IN],
-      [3, 4, 'closed'],
-      [3, 4, CURL_POLL_OUT],
-    ],
-  );
+  t.deepEqual(driver.watches, [
+    [2, 4, CURL_POLL_IN],
+    [3, 4, 'closed'],
+    [3, 4, CURL_POLL_OUT],
+  ]);
   t.deepEqual(actionsOf(driver), [[4, 4, CURL_CSELECT_OUT]]);
   t.is(engine.stats().sockets, 1);
 });
@@ -156,7 +154,7 @@ test('info_read: a finished transfer reaches results$ and its own Observable aft
     engine.results$.subscribe((r) => results.push(r));
     const events$ = transfer('http://example.test/a');
     at(3, () => {
-      driver.complete(driver.jobs[0], 0, 204);
+      driver.complete(driver.transfers[0], 0, 204);
       driver.timer(0); // completions are only read after an action
     });
     expectObservable(events$.pipe(mapTypes())).toBe('---(d|)', { d: 'done:204' });
@@ -176,7 +174,7 @@ test('info_read: a libcurl error code errors the transfer with CurlError, and st
     engine.results$.subscribe((r) => results.push(r));
     transfer('http://example.test/a').subscribe({ error: (e) => (error = e) });
     at(2, () => {
-      driver.complete(driver.jobs[0], 28);
+      driver.complete(driver.transfers[0], CURLE.OPERATION_TIMEDOUT);
       driver.timer(0);
     });
   });
@@ -195,7 +193,7 @@ test('timeout backstop: a transfer libcurl never ends errors with 28 at timeoutM
     const error = new CurlError(28, message, 'http://example.test/pending');
     expectObservable(stuck$.pipe(mapTypes())).toBe('1250ms #', undefined, error);
   });
-  t.is(driver.jobs.length, 0, 'removed from the multi');
+  t.is(driver.transfers.length, 0, 'removed from the multi');
   t.is(engine.stats().transfers, 0);
 });
 
@@ -204,7 +202,7 @@ test('timeout backstop: a transfer libcurl ends in time is not touched by it', (
   scheduler.run(({ expectObservable }) => {
     const events$ = transfer({ url: 'http://example.test/a', timeoutMs: 1000 });
     at(900, () => {
-      driver.complete(driver.jobs[0], 0, 200);
+      driver.complete(driver.transfers[0], 0, 200);
       driver.timer(0);
     });
     expectObservable(events$.pipe(mapTypes())).toBe('900ms (d|)', { d: 'done:200' });
@@ -217,10 +215,10 @@ test('cancellation: unsubscribing removes the transfer from the multi and emits 
   scheduler.run(() => {
     let sub: Subscription | undefined;
     at(0, () => (sub = transfer('http://example.test/a').subscribe((e) => events.push(e.type))));
-    at(1, () => t.is(driver.jobs.length, 1));
+    at(1, () => t.is(driver.transfers.length, 1));
     at(2, () => sub?.unsubscribe());
     at(3, () => {
-      t.is(driver.jobs.length, 0);
+      t.is(driver.transfers.length, 0);
       t.is(engine.stats().transfers, 0);
     });
   });
@@ -237,7 +235,7 @@ test('a socket_action error fails every transfer in flight, and the engine carri
     transfer('http://example.test/b').subscribe({ error: (e) => errors.push(e) });
     at(1, () => driver.timer(0));
     at(2, () => {
-      driver.failNextAction(4); // CURLM_INTERNAL_ERROR
+      driver.failNextAction(CURLM.INTERNAL_ERROR);
       driver.timer(0);
     });
     at(3, () => driver.socket(6, CURL_POLL_IN)); // the fresh multi is watched again
@@ -245,8 +243,10 @@ test('a socket_action error fails every transfer in flight, and the engine carri
   });
   t.is(errors.length, 2);
   for (const error of errors) {
-    t.true(error instanceof CurlError);
-    t.is((error as CurlError).codeName, 'CURLM_INTERNAL_ERROR');
+    t.true(error instanceof CurlMultiError);
+    t.is((error as CurlMultiError).code, 'MULTI_ERROR');
+    t.is((error as CurlMultiError).multiCode, CURLM.INTERNAL_ERROR);
+    t.is((error as CurlMultiError).codeName, 'CURLM_INTERNAL_ERROR');
   }
   t.is(engine.stats().transfers, 0);
   t.deepEqual(actionsOf(driver).slice(-1), [[4, 6, CURL_CSELECT_IN]]);
@@ -254,7 +254,10 @@ test('a socket_action error fails every transfer in flight, and the engine carri
 });
 
 test('no multi call is made from inside an action: unsubscribing and subscribing in a data handler are deferred', (t) => {
-  const { scheduler, driver, engine, at } = setup(t, false);
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  const driver = new ReentryRecordingDriver(scheduler);
+  const engine = new Engine(driver, scheduler);
+  const at = (frame: number, work: () => void) => scheduler.schedule(work, frame);
   const curlUrl = (path: string) =>
     normalizeRequest(`http://example.test/${path}`, { defaults: undefined, multiplex: true });
   let secondDone = false;
@@ -285,7 +288,7 @@ test('close(): transfers in flight error with ABORTED; results$ and running$ com
   engine.results$.subscribe({ complete: () => (resultsDone = true) });
   engine.running$.subscribe({ complete: () => (runningDone = true) });
   transfer('http://example.test/a').subscribe({ error: (e) => (error = e) });
-  t.is(driver.jobs.length, 1);
+  t.is(driver.transfers.length, 1);
   await engine.close();
   await engine.close(); // idempotent
   t.is((error as CurlError).code, 'ABORTED');
@@ -308,6 +311,36 @@ test('nextTurn on the default scheduler is asynchronous and comes before a 1 ms 
   });
   t.deepEqual(order, ['sync', 'next turn', 'timeout']);
 });
+
+/** A scripted driver that records every multi call made from inside an action (libcurl refuses them). */
+class ReentryRecordingDriver extends ScriptedDriver {
+  readonly recursiveCalls: string[] = [];
+  private inAction = false;
+
+  override socketAction(fd: number, events: number): number {
+    this.inAction = true;
+    try {
+      return super.socketAction(fd, events);
+    } finally {
+      this.inAction = false;
+    }
+  }
+
+  override add(transfer: DriverTransfer): void {
+    if (this.inAction) this.recursiveCalls.push(`add ${transfer.id}`);
+    super.add(transfer);
+  }
+
+  override remove(transfer: DriverTransfer): void {
+    if (this.inAction) this.recursiveCalls.push(`remove ${transfer.id}`);
+    super.remove(transfer);
+  }
+
+  override resume(transfer: DriverTransfer): void {
+    if (this.inAction) this.recursiveCalls.push(`resume ${transfer.id}`);
+    super.resume(transfer);
+  }
+}
 
 function mapTypes() {
   return map((e: TransferEvent) => (e.type === 'done' ? `done:${e.result.status}` : e.type));

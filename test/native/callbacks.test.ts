@@ -3,7 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom } from 'rxjs';
 import { Curl, CurlError } from '../../src/index.js';
 import { registeredCallbacks } from '../../src/native/callbacks.js';
-import { NativeDriver } from '../../src/native/NativeDriver.js';
+import { EasySlot } from '../../src/native/EasySlot.js';
 import { listenForTest } from '../helpers/servers.js';
 
 async function serve(t: ExecutionContext, body: Buffer): Promise<string> {
@@ -28,13 +28,13 @@ test('an exception thrown inside the write callback fails that transfer with it,
   const curl = new Curl();
   // Fault injection: reading the response head (done inside the write callback) throws for one URL.
   const boom = new Error('head reader failed');
-  const readHead = NativeDriver.prototype.readHead;
-  NativeDriver.prototype.readHead = function (this: NativeDriver, slot) {
-    if ((slot as { job?: { request: { url: string } } }).job?.request.url.endsWith('?boom')) throw boom;
-    return readHead.call(this, slot);
+  const respond = EasySlot.prototype.respond;
+  EasySlot.prototype.respond = function (this: EasySlot, transfer) {
+    if (transfer.request.url.endsWith('?boom')) throw boom;
+    respond.call(this, transfer);
   };
   t.teardown(() => {
-    NativeDriver.prototype.readHead = readHead;
+    EasySlot.prototype.respond = respond;
   });
   const [failed, fine] = await Promise.all([
     lastValueFrom(curl.request(`${url}?boom`)).catch((e) => e),

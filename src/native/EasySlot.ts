@@ -1,0 +1,129 @@
+import type { DriverTransfer } from '../core/MultiDriver.js';
+import type { ResponseHead } from '../core/types.js';
+import { UploadSource } from '../core/UploadSource.js';
+import { CurlError } from '../errors/CurlError.js';
+import { CURLE } from '../errors/curlCodes.js';
+import { type EasyTarget, easyTargets } from './callbacks.js';
+import { CURL_ERROR_SIZE, CURL_READFUNC_PAUSE } from './constants.js';
+import type { EasyOptions } from './easyOptions.js';
+import type { Handle, Libcurl } from './libcurl.js';
+import { readHead } from './readResponse.js';
+
+const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * One easy handle with what stays with it between transfers (its options, header list, error
+ * buffer) and the state of the transfer it runs: the driver's per-transfer state.
+ */
+export class EasySlot implements EasyTarget {
+  /** Its entry in easyTargets: the integer libcurl passes back to the easy callbacks. */
+  readonly id: number;
+  readonly easy: Handle;
+  readonly errorBuffer = Buffer.alloc(CURL_ERROR_SIZE);
+  transfer: DriverTransfer | undefined = undefined;
+  /** The options last applied, to set only what changed when the next request has the same shape. */
+  applied: EasyOptions | undefined = undefined;
+  /** Nothing but the constant options set yet, so no curl_easy_reset is needed. */
+  fresh = true;
+  headerKey = '';
+  headerList: Handle = 0;
+  upload: UploadSource | undefined = undefined;
+  /** The response head given to the transfer, if any: its status, version and URL are final. */
+  head: ResponseHead | undefined = undefined;
+  /** Body bytes handed to libcurl; its own count includes chunked framing. */
+  sent = 0;
+  /** The read callback returned CURL_READFUNC_PAUSE and waits for the upload source. */
+  sendPaused = false;
+  private received = 0;
+  private maxBodyBytes = Number.POSITIVE_INFINITY;
+  private lastProgress = 0;
+
+  constructor(
+    private readonly lib: Libcurl,
+    /** The upload source of `transfer` has bytes again while the read callback is paused. */
+    private readonly onUploadReady: (slot: EasySlot, transfer: DriverTransfer) => void,
+  ) {
+    this.easy = lib.easy_init();
+    if (this.easy === 0) throw new Error('curl_easy_init failed');
+    this.id = easyTargets.add(this);
+  }
+
+  respond(transfer: DriverTransfer): void {
+    this.head = readHead(this.lib, this.easy);
+    transfer.response(this.head);
+  }
+
+  read(into: Uint8Array): number {
+    const { upload, transfer } = this;
+    if (upload?.oneShot && transfer) transfer.readFromBody();
+    const n = upload ? upload.read(into) : 0;
+    if (n >= 0) {
+      this.sent += n;
+      return n;
+    }
+    this.sendPaused = true;
+    return CURL_READFUNC_PAUSE;
+  }
+
+  progress(downloadTotal: number, downloaded: number, uploadTotal: number, uploaded: number): void {
+    const { transfer } = this;
+    // Events come after the response head, but while a body is sent there may be no head yet.
+    if (!transfer || (!transfer.responded && uploaded === 0)) return;
+    const now = performance.now();
+    if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
+    this.lastProgress = now;
+    // libcurl's count of a chunked upload includes the chunk framing, while the final event and
+    // uploadedBytes count body bytes (`sent`): capped there, `uploaded` never overshoots the body
+    // and then goes back.
+    const sentBody = this.upload ? Math.min(uploaded, this.sent) : uploaded;
+    transfer.progress(downloaded, downloadTotal, sentBody, uploadTotal);
+  }
+
+  count(bytes: number): Error | undefined {
+    this.received += bytes;
+    if (this.received <= this.maxBodyBytes) return undefined;
+    return new CurlError(
+      CURLE.FILESIZE_EXCEEDED,
+      `response body exceeds maxBodyBytes (${this.maxBodyBytes} bytes)`,
+      this.transfer?.request.url ?? '',
+    );
+  }
+
+  /** A new transfer on this handle: counters back to zero, the upload source ready for the first read. */
+  begin(transfer: DriverTransfer): void {
+    this.transfer = transfer;
+    this.errorBuffer[0] = 0;
+    this.received = 0;
+    this.sent = 0;
+    this.lastProgress = performance.now();
+    this.maxBodyBytes = transfer.request.maxBodyBytes ?? Number.POSITIVE_INFINITY;
+    const { body } = transfer.request;
+    if (body?.kind === 'stream') {
+      const upload = new UploadSource(body.source);
+      this.upload = upload;
+      upload.onReady = () => this.onUploadReady(this, transfer);
+    }
+  }
+
+  /** The transfer is over: stop its upload source, forget it. */
+  end(): void {
+    this.upload?.stop();
+    this.upload = undefined;
+    this.sendPaused = false;
+    this.transfer = undefined;
+    this.head = undefined;
+  }
+
+  /** libcurl's error text for the last transfer, '' for none. */
+  errorText(): string {
+    const buffer = this.errorBuffer;
+    return buffer.toString('latin1', 0, Math.max(0, buffer.indexOf(0)));
+  }
+
+  /** Frees the easy handle and its header list; the slot is gone. */
+  destroy(): void {
+    this.lib.easy_cleanup(this.easy);
+    if (this.headerList !== 0) this.lib.slist_free_all(this.headerList);
+    easyTargets.release(this.id);
+  }
+}
