@@ -2,7 +2,7 @@
 // warns (and with treatWarningsAsErrors, `npm run docs` fails). Exports listed in the option
 // `requireExampleExcept` ("module.name") are let off: those whose source this project's docs
 // cannot edit yet (TypeDoc's own `notDocumented` validation still checks their summary).
-import { Converter, ParameterType } from 'typedoc';
+import { Converter, ParameterType, ReflectionKind } from 'typedoc';
 
 /** @param {import('typedoc').Application} app */
 export function load(app) {
@@ -17,7 +17,8 @@ export function load(app) {
     for (const module of context.project.children ?? []) {
       for (const exported of module.children ?? []) {
         const name = `${module.name}.${exported.name}`;
-        if (except.has(name)) continue;
+        // Exported by both entry points: documented where it is declared.
+        if (except.has(name) || exported.kindOf(ReflectionKind.Reference)) continue;
         const comments = [exported.comment, ...(exported.signatures ?? []).map((s) => s.comment)].filter(
           Boolean,
         );

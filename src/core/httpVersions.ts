@@ -1,16 +1,4 @@
 /**
- * The HTTP versions a request can ask for, with libcurl's CURL_HTTP_VERSION_* numbers: the one
- * table that validation, the easy options and the decoding of CURLINFO_HTTP_VERSION all read.
- */
-export const HTTP_VERSIONS = {
-  '1.0': 1,
-  '1.1': 2,
-  '2': 3,
-  '2-prior-knowledge': 5,
-  '3': 30,
-} as const;
-
-/**
  * The HTTP version a request asks for; `'2-prior-knowledge'` is HTTP/2 without upgrade (h2c).
  *
  * @example
@@ -18,7 +6,19 @@ export const HTTP_VERSIONS = {
  * curl.request({ url: 'https://example.com/', httpVersion: '2' });
  * ```
  */
-export type HttpVersion = keyof typeof HTTP_VERSIONS;
+export type HttpVersion = '1.0' | '1.1' | '2' | '2-prior-knowledge' | '3';
+
+/**
+ * libcurl's CURL_HTTP_VERSION_* number of each version a request can ask for: the one table that
+ * validation, the easy options and the decoding of CURLINFO_HTTP_VERSION read.
+ */
+export const HTTP_VERSIONS = {
+  '1.0': 1,
+  '1.1': 2,
+  '2': 3,
+  '2-prior-knowledge': 5,
+  '3': 30,
+} as const satisfies Record<HttpVersion, number>;
 
 const CURL_HTTP_VERSION_2TLS = 4;
 

@@ -1,8 +1,5 @@
-/**
- * libcurl's CURLcode values (curl.h), by name: the result of a transfer. A number space of its
- * own: never compare one with a CURLMcode (see multiCodes.ts), whose numbers overlap.
- */
-export const CURLE = {
+// The values, in curl.h's order and with its names.
+const CODES = {
   OK: 0,
   UNSUPPORTED_PROTOCOL: 1,
   FAILED_INIT: 2,
@@ -105,9 +102,33 @@ export const CURLE = {
   UNRECOVERABLE_POLL: 99,
 } as const;
 
+// A mapped type, so that the API reference shows the table as one value, not a hundred members.
+/**
+ * libcurl's CURLcode values (curl.h), by name without the `CURLE_` prefix: the result of a
+ * transfer, as in `CurlError.code`. A number space of its own: a CURLMcode ({@link CURLM}) is
+ * another, whose numbers overlap.
+ *
+ * @example
+ * ```ts
+ * curl.request(url).pipe(
+ *   catchError((error) =>
+ *     error instanceof CurlError && error.code === CURLE.OPERATION_TIMEDOUT ? of(undefined) : throwError(() => error),
+ *   ),
+ * );
+ * ```
+ */
+export const CURLE: { readonly [name in keyof typeof CODES]: number } = CODES;
+
 const NAMES: readonly string[] = Object.keys(CURLE).map((name) => `CURLE_${name}`);
 
-/** 'CURLE_…' for a CURLcode; `CURLE_<n>` for one this table does not know. */
+/**
+ * The name of a CURLcode: 'CURLE_…', or `CURLE_<n>` for one this table does not know.
+ *
+ * @example
+ * ```ts
+ * curlCodeName(28); // 'CURLE_OPERATION_TIMEDOUT'
+ * ```
+ */
 export function curlCodeName(code: number): string {
   return NAMES[code] ?? `CURLE_${code}`;
 }

@@ -1,8 +1,5 @@
-/**
- * libcurl's CURLMcode values (multi.h), by name: what a call on the multi handle returned. Not a
- * CURLcode: the same numbers mean other things (7 is CURLM_ADDED_ALREADY here, CURLE_COULDNT_CONNECT there).
- */
-export const CURLM = {
+// The values, in curl.h's order and with its names.
+const CODES = {
   CALL_MULTI_PERFORM: -1,
   OK: 0,
   BAD_HANDLE: 1,
@@ -19,9 +16,29 @@ export const CURLM = {
   UNRECOVERABLE_POLL: 12,
 } as const;
 
+// A mapped type, so that the API reference shows the table as one value, not a hundred members.
+/**
+ * libcurl's CURLMcode values (multi.h), by name without the `CURLM_` prefix: what a call on the
+ * multi handle returned, as in `CurlMultiError.multiCode`. Not a CURLcode: the same numbers mean
+ * other things (7 is CURLM_ADDED_ALREADY here, CURLE_COULDNT_CONNECT there).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof CurlMultiError && error.multiCode === CURLM.OUT_OF_MEMORY) process.exit(1);
+ * ```
+ */
+export const CURLM: { readonly [name in keyof typeof CODES]: number } = CODES;
+
 const NAMES = new Map<number, string>(Object.entries(CURLM).map(([name, code]) => [code, `CURLM_${name}`]));
 
-/** 'CURLM_…' for a CURLMcode; `CURLM_<n>` for one this table does not know. */
+/**
+ * The name of a CURLMcode: 'CURLM_…', or `CURLM_<n>` for one this table does not know.
+ *
+ * @example
+ * ```ts
+ * multiCodeName(7); // 'CURLM_ADDED_ALREADY'
+ * ```
+ */
 export function multiCodeName(code: number): string {
   return NAMES.get(code) ?? `CURLM_${code}`;
 }

@@ -38,7 +38,7 @@ import { scriptedResult } from './scriptedResult.js';
  * driver.route('GET http://a.test/', of({ status: 204 }));
  * ```
  */
-export class ScriptedDriver implements MultiDriver, ExchangeHost {
+export class ScriptedDriver implements MultiDriver {
   /** Every request sent, in order. */
   readonly requests: SentRequest[] = [];
   runningHandles = 0;
@@ -74,7 +74,7 @@ export class ScriptedDriver implements MultiDriver, ExchangeHost {
     const now = this.scheduler.now();
     const { timeoutMs } = transfer.request;
     const deadline = timeoutMs ? now + timeoutMs : Number.POSITIVE_INFINITY;
-    const exchange = new ScriptedExchange(transfer, sent, now, deadline, this);
+    const exchange = new ScriptedExchange(transfer, sent, now, deadline, this.host);
     this.exchanges.set(transfer, exchange);
     this.runningHandles++;
     this.starting.push(exchange);
@@ -152,13 +152,15 @@ export class ScriptedDriver implements MultiDriver, ExchangeHost {
     this.armedAt = undefined;
   }
 
-  // --- ExchangeHost ---------------------------------------------------------------------------
+  // --- the simulated transport ----------------------------------------------------------------
 
-  readable(exchange: ScriptedExchange): void {
-    this.sockets.ready(exchange.fd, CURL_CSELECT_IN);
-  }
+  /** What the exchanges report to. */
+  private readonly host: ExchangeHost = {
+    readable: (exchange) => this.sockets.ready(exchange.fd, CURL_CSELECT_IN),
+    finished: (exchange, code, message) => this.finished(exchange, code, message),
+  };
 
-  finished(exchange: ScriptedExchange, code: number, message: string): void {
+  private finished(exchange: ScriptedExchange, code: number, message: string): void {
     this.hangUp(exchange);
     if (!this.exchanges.delete(exchange.transfer)) return;
     this.runningHandles = Math.max(0, this.runningHandles - 1);
@@ -172,8 +174,6 @@ export class ScriptedDriver implements MultiDriver, ExchangeHost {
     });
     this.done.push({ transfer: exchange.transfer, result });
   }
-
-  // --- the simulated transport ----------------------------------------------------------------
 
   /** The kick timer: the engine's expiry starts what was added. */
   private connect(exchange: ScriptedExchange): void {
