@@ -11,6 +11,8 @@ import type { DownloadEvent } from './DownloadEvent.js';
 import { downloadTo } from './downloadTo.js';
 import { nativeBinding } from './nativeBinding.js';
 import { normalizeRequest, type RequestContext } from './normalizeRequest.js';
+import { requestAll } from './requestAll.js';
+import type { RequestAllOptions, Settled } from './Settled.js';
 
 /**
  * request() buffers the body in memory, so unless told otherwise it refuses bodies above this (256 MiB).
@@ -49,6 +51,8 @@ export class Curl implements AsyncDisposable {
   private readonly engine: Engine;
   private readonly context: RequestContext;
   private readonly bufferedContext: RequestContext;
+  private readonly normalizeBuffered = (request: CurlRequest | string) =>
+    normalizeRequest(request, this.bufferedContext);
 
   /** `driver` replaces libcurl: rxcurl/testing passes its scripted driver here. */
   constructor(options: CurlOptions = {}, driver?: MultiDriver) {
@@ -68,7 +72,23 @@ export class Curl implements AsyncDisposable {
 
   /** One transfer with its body buffered: emits one CurlResponse, then completes. */
   request(request: CurlRequest | string): Observable<CurlResponse> {
-    return this.engine.transfer(() => normalizeRequest(request, this.bufferedContext)).pipe(toResponse());
+    return this.engine.transfer(() => this.normalizeBuffered(request)).pipe(toResponse());
+  }
+
+  /**
+   * Many buffered requests without an Observable per transfer: one `Settled` per request, in
+   * completion order, then completion. At most `concurrency` (default 64) run at once; an Iterable or
+   * AsyncIterable is pulled only as capacity frees. A failed transfer is a `Settled` with `error`,
+   * never an error of the stream; unsubscribing cancels what runs.
+   */
+  requestAll(
+    requests:
+      | Observable<CurlRequest | string>
+      | Iterable<CurlRequest | string>
+      | AsyncIterable<CurlRequest | string>,
+    options?: RequestAllOptions,
+  ): Observable<Settled> {
+    return requestAll(this.engine, this.normalizeBuffered, requests, options);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import { bufferedResponse } from '../api/BufferedResponse.js';
 import type { CurlResponse } from '../api/CurlResponse.js';
-import { hasSpentBody, markSpentBody } from '../core/spentBody.js';
-import type { ResponseHead, TransferEvent, TransferResult } from '../core/types.js';
+import type { ResponseHead, TransferEvent } from '../core/types.js';
 
 /** Buffers a transfer into one CurlResponse, emitted when it is done. */
 export function toResponse(): OperatorFunction<TransferEvent, CurlResponse> {
@@ -19,7 +19,7 @@ export function toResponse(): OperatorFunction<TransferEvent, CurlResponse> {
               chunks.push(event.chunk);
               break;
             case 'done':
-              subscriber.next(buildResponse(head, chunks, event.result));
+              subscriber.next(bufferedResponse(head, chunks, event.result));
               break;
           }
         },
@@ -27,31 +27,4 @@ export function toResponse(): OperatorFunction<TransferEvent, CurlResponse> {
         complete: () => subscriber.complete(),
       });
     });
-}
-
-function buildResponse(
-  head: ResponseHead | undefined,
-  chunks: Buffer[],
-  result: TransferResult,
-): CurlResponse {
-  // One chunk is a view of a shared slab (see copyChunk): copy a small one, so a response kept
-  // for long does not keep the whole slab alive.
-  const body =
-    chunks.length !== 1
-      ? Buffer.concat(chunks)
-      : chunks[0].byteLength < chunks[0].buffer.byteLength / 2
-        ? Buffer.from(chunks[0])
-        : chunks[0];
-  const response: CurlResponse = {
-    status: head?.status ?? result.status,
-    httpVersion: head?.httpVersion ?? result.httpVersion,
-    headers: head?.headers ?? {},
-    url: head?.url ?? result.effectiveUrl,
-    body,
-    text: () => body.toString('utf8'),
-    json: <T>() => JSON.parse(body.toString('utf8')) as T,
-    result,
-  };
-  if (hasSpentBody(head)) markSpentBody(response);
-  return response;
 }
