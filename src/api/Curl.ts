@@ -59,8 +59,9 @@ export class Curl implements AsyncDisposable {
     checkOptions(options);
     const transport = driver ?? nativeBinding().createDriver(options);
     this.engine = new Engine(transport, options.scheduler ?? asyncScheduler);
-    this.context = { defaults: options.defaults, multiplex: options.multiplex !== false };
-    this.bufferedContext = { ...this.context, maxBodyBytes: DEFAULT_REQUEST_MAX_BODY_BYTES };
+    const shape = { defaults: options.defaults, multiplex: options.multiplex !== false };
+    this.context = { ...shape, byUrl: new Map() };
+    this.bufferedContext = { ...shape, maxBodyBytes: DEFAULT_REQUEST_MAX_BODY_BYTES, byUrl: new Map() };
     this.results$ = this.engine.results$.asObservable();
     this.running$ = this.engine.running$.asObservable();
   }

@@ -12,7 +12,15 @@ export interface RequestContext {
   multiplex: boolean;
   /** A default for maxBodyBytes when the request has none (request() buffers, so it sets one). */
   maxBodyBytes?: number;
+  /**
+   * Requests given as a URL string, normalised once: the same string always gives the same
+   * request under one context, and a NormalizedRequest is never changed once made.
+   */
+  byUrl?: Map<string, NormalizedRequest>;
 }
+
+/** URL strings remembered per context; the map starts over when full. */
+const MAX_REMEMBERED_URLS = 1024;
 
 // Every field of CurlRequest, checked both ways at compile time: a field added to the interface
 // and not here (or the reverse) does not build.
@@ -53,6 +61,18 @@ const DEFAULT_PROTOCOLS = 'http,https';
  * the field; the engine turns that into an error on the transfer's Observable.
  */
 export function normalizeRequest(input: CurlRequest | string, context: RequestContext): NormalizedRequest {
+  if (typeof input !== 'string' || !context.byUrl) return normalize(input, context);
+  const known = context.byUrl.get(input);
+  if (known) return known;
+  const request = normalize(input, context);
+  if (request.body === undefined) {
+    if (context.byUrl.size >= MAX_REMEMBERED_URLS) context.byUrl.clear();
+    context.byUrl.set(input, request);
+  }
+  return request;
+}
+
+function normalize(input: CurlRequest | string, context: RequestContext): NormalizedRequest {
   const given = typeof input === 'string' ? { url: input } : input;
   if (given === null || typeof given !== 'object') {
     throw CurlError.invalidInput(

@@ -1,6 +1,5 @@
 import {
   BehaviorSubject,
-  EMPTY,
   filter,
   type GroupedObservable,
   groupBy,
@@ -11,10 +10,8 @@ import {
   type SchedulerLike,
   Subject,
   type Subscription,
-  switchMap,
   takeWhile,
   tap,
-  timer,
 } from 'rxjs';
 import { CurlError, CurlMultiError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
@@ -23,27 +20,28 @@ import { AbortListeners } from './AbortListeners.js';
 import type { DriverTransfer, MultiCode, MultiDriver } from './MultiDriver.js';
 import { MAX_TIMER_MS } from './maxTimerMs.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
-import { nextTurn } from './nextTurn.js';
 import { PendingWork } from './PendingWork.js';
 import { SubscriberHandler } from './SubscriberHandler.js';
 import { CURL_POLL_NONE, CURL_POLL_REMOVE, CURL_SOCKET_TIMEOUT } from './socketEvents.js';
 import type { TransferHandler } from './TransferHandler.js';
 import { TransferJob } from './TransferJob.js';
+import { timerExpiry } from './timerExpiry.js';
 import type { CurlStats, TransferEvent, TransferResult } from './types.js';
 
-interface SocketRequest {
-  fd: number;
-  what: number;
-}
-
+/**
+ * A socket request is one number too, fd * 8 + CURL_POLL_* (0 to 4), so a socket callback
+ * allocates nothing.
+ */
+type SocketRequest = number;
 // An action is one number, so the action stream allocates nothing per event:
 // fd * 8 + CURL_CSELECT_* bits, or -1 for a timer expiry.
 const TIMEOUT_ACTION = -1;
 /** How long after its timeoutMs a transfer libcurl has not ended is ended by the engine. */
 const TIMEOUT_BACKSTOP_GRACE_MS = 250;
-const isRemove = (r: SocketRequest) => r.what === CURL_POLL_REMOVE;
-const notRemove = (r: SocketRequest) => r.what !== CURL_POLL_REMOVE;
-const interestOf = (r: SocketRequest) => r.what;
+const fdOf = (r: SocketRequest) => r >> 3;
+const interestOf = (r: SocketRequest) => r & 7;
+const isRemove = (r: SocketRequest) => (r & 7) === CURL_POLL_REMOVE;
+const notRemove = (r: SocketRequest) => (r & 7) !== CURL_POLL_REMOVE;
 
 /**
  * The reactive multi_socket engine. Socket requests become per-fd readiness Observables, timer
@@ -156,7 +154,7 @@ export class Engine {
     const socketRequests = new Subject<SocketRequest>();
     const timerRequests = new Subject<number>();
     this.driver.open({
-      socket: (fd, what) => socketRequests.next({ fd, what }),
+      socket: (fd, what) => socketRequests.next(fd * 8 + what),
       timer: (ms) => {
         this.timerArmed = ms >= 0;
         timerRequests.next(ms);
@@ -169,21 +167,10 @@ export class Engine {
     // One group per announced fd, ended by CURL_POLL_REMOVE: a REMOVE for an unknown fd, or a
     // second one, makes a group that ends at once; an fd number that comes back gets a new group.
     const readiness$ = socketRequests.pipe(
-      groupBy((r) => r.fd, { duration: (group) => group.pipe(filter(isRemove)) }),
+      groupBy(fdOf, { duration: (group) => group.pipe(filter(isRemove)) }),
       mergeMap((group) => this.watch(group)),
     );
-    const expiry$ = timerRequests.pipe(
-      // Node's timers cannot wait longer than MAX_TIMER_MS (a longer one fires after 1 ms); libcurl
-      // may ask for more through curlOptions. Firing early is harmless: libcurl arms the rest again.
-      switchMap((ms) =>
-        ms < 0
-          ? EMPTY
-          : ms === 0
-            ? nextTurn(this.scheduler)
-            : timer(Math.min(ms, MAX_TIMER_MS), this.scheduler),
-      ),
-      map(() => TIMEOUT_ACTION),
-    );
+    const expiry$ = timerExpiry(timerRequests, this.scheduler).pipe(map(() => TIMEOUT_ACTION));
     this.pipeline = merge(readiness$, expiry$).subscribe((action) => this.act(action));
   }
 

@@ -5,7 +5,7 @@ import { CurlError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
 import { type EasyTarget, easyTargets } from './callbacks.js';
 import { CURL_ERROR_SIZE, CURL_READFUNC_PAUSE } from './constants.js';
-import type { EasyOptions } from './easyOptions.js';
+import { EasyOptions } from './easyOptions.js';
 import type { Handle, Libcurl } from './libcurl.js';
 import { readHead } from './readResponse.js';
 
@@ -23,6 +23,8 @@ export class EasySlot implements EasyTarget {
   transfer: DriverTransfer | undefined = undefined;
   /** The options last applied, to set only what changed when the next request has the same shape. */
   applied: EasyOptions | undefined = undefined;
+  /** Where the next request's options are compiled; it and `applied` trade places once applied. */
+  spare = new EasyOptions();
   /** Nothing but the constant options set yet, so no curl_easy_reset is needed. */
   fresh = true;
   headerKey = '';

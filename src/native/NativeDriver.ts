@@ -23,7 +23,7 @@ import {
   CURLSHOPT_SHARE,
 } from './constants.js';
 import { EasySlot } from './EasySlot.js';
-import { compileOptions, type EasyOptions, setOption } from './easyOptions.js';
+import { compileOptions, EasyOptions, setOption } from './easyOptions.js';
 import { type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
 import { readResult } from './readResponse.js';
 import { SocketPolls } from './SocketPolls.js';
@@ -290,24 +290,24 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       slot.headerList = list;
       slot.headerKey = headerKey;
     }
-    this.applyOptions(slot, compileOptions(lib, request, slot.headerList, this.userAgent));
+    this.applyOptions(slot, compileOptions(lib, request, slot.headerList, this.userAgent, slot.spare));
     // Freed only now: until the options above replaced it, the handle still pointed at it.
     if (oldList !== slot.headerList && oldList !== 0) lib.slist_free_all(oldList);
   }
 
   private applyOptions(slot: EasySlot, next: EasyOptions): void {
     const prev = slot.applied;
-    const { ids, values } = next;
-    const sameShape =
-      prev !== undefined && prev.ids.length === ids.length && prev.ids.every((id, i) => id === ids[i]);
+    const sameShape = prev?.sameShape(next) === true;
     if (!sameShape && !slot.fresh) {
       this.lib.easy_reset(slot.easy);
       this.applyConstants(slot);
     }
+    // Until every option is set, the handle matches neither set of options.
     slot.applied = undefined;
     slot.fresh = false;
+    const { ids, values } = next;
     for (let i = 0; i < ids.length; i++) {
-      if (sameShape && prev!.values[i] === values[i]) continue;
+      if (sameShape && prev?.values[i] === values[i]) continue;
       const rc = setOption(this.lib, slot.easy, ids[i], values[i]);
       if (rc !== 0) {
         throw CurlError.invalidInput(
@@ -318,6 +318,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       }
     }
     slot.applied = next;
+    slot.spare = prev ?? new EasyOptions();
   }
 
   private detach(slot: EasySlot): void {

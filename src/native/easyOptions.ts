@@ -18,14 +18,40 @@ export type OptionValue = number | string | Uint8Array | null;
 
 /**
  * The options one request needs, in a fixed order, so that a pooled easy handle that ran a
- * request of the same shape only needs the values that changed.
+ * request of the same shape only needs the values that changed. Each easy handle keeps two and
+ * fills them in turn, so compiling a request allocates nothing once they have grown.
  */
-export interface EasyOptions {
-  ids: number[];
-  values: OptionValue[];
+export class EasyOptions {
+  readonly ids: number[] = [];
+  readonly values: OptionValue[] = [];
   /** Names for error messages: the request field each option came from. */
-  fields: string[];
-  url: string;
+  readonly fields: string[] = [];
+  url = '';
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  set(field: string, id: number, value: OptionValue): void {
+    this.ids.push(id);
+    this.values.push(value);
+    this.fields.push(field);
+  }
+
+  clear(): void {
+    this.ids.length = 0;
+    this.values.length = 0;
+    this.fields.length = 0;
+    this.url = '';
+  }
+
+  /** The same options in the same order, whatever their values. */
+  sameShape(other: EasyOptions): boolean {
+    const { ids } = this;
+    if (other.ids.length !== ids.length) return false;
+    for (let i = 0; i < ids.length; i++) if (other.ids[i] !== ids[i]) return false;
+    return true;
+  }
 }
 
 /** Option numbers are grouped by how their value is passed (curl.h: CURLOPTTYPE_*). */
@@ -51,79 +77,79 @@ function pem(value: string | Uint8Array): Uint8Array {
 }
 
 /**
- * Compiles a validated request into libcurl options. `headerList` is the curl_slist for its
- * headers (0 for none), built and owned by the caller. Throws INVALID_INPUT for curlOptions that
- * libcurl does not know or that cannot be set from a plain value.
+ * Compiles a validated request into libcurl options, into `into` (cleared first). `headerList` is
+ * the curl_slist for its headers (0 for none), built and owned by the caller. Throws INVALID_INPUT
+ * for curlOptions that libcurl does not know or that cannot be set from a plain value.
  */
-export function compileOptions(lib: Libcurl, req: NormalizedRequest, headerList: Handle, userAgent: string) {
-  const ids: number[] = [];
-  const values: OptionValue[] = [];
-  const fields: string[] = [];
-  const set = (field: string, id: number, value: OptionValue) => {
-    ids.push(id);
-    values.push(value);
-    fields.push(field);
-  };
+export function compileOptions(
+  lib: Libcurl,
+  req: NormalizedRequest,
+  headerList: Handle,
+  userAgent: string,
+  into: EasyOptions,
+): EasyOptions {
+  into.clear();
+  into.url = req.url;
 
-  set('url', CURLOPT.URL, req.url);
+  into.set('url', CURLOPT.URL, req.url);
   const { method, body } = req;
-  if (method === 'HEAD') set('method', CURLOPT.NOBODY, 1);
+  if (method === 'HEAD') into.set('method', CURLOPT.NOBODY, 1);
   else if (body) {
-    set('method', CURLOPT.POST, 1);
-    if (method !== 'POST') set('method', CURLOPT.CUSTOMREQUEST, method);
-  } else if (method !== 'GET') set('method', CURLOPT.CUSTOMREQUEST, method);
+    into.set('method', CURLOPT.POST, 1);
+    if (method !== 'POST') into.set('method', CURLOPT.CUSTOMREQUEST, method);
+  } else if (method !== 'GET') into.set('method', CURLOPT.CUSTOMREQUEST, method);
   if (body?.kind === 'bytes') {
-    set('body', CURLOPT.POSTFIELDSIZE_LARGE, body.bytes.byteLength);
-    set('body', CURLOPT.COPYPOSTFIELDS, body.bytes.byteLength === 0 ? '' : body.bytes);
+    into.set('body', CURLOPT.POSTFIELDSIZE_LARGE, body.bytes.byteLength);
+    into.set('body', CURLOPT.COPYPOSTFIELDS, body.bytes.byteLength === 0 ? '' : body.bytes);
   } else if (body?.kind === 'stream') {
     // Read through CURLOPT_READFUNCTION; an unknown length goes as chunks over HTTP/1.1.
-    set('body', CURLOPT.POSTFIELDSIZE_LARGE, body.length ?? -1);
+    into.set('body', CURLOPT.POSTFIELDSIZE_LARGE, body.length ?? -1);
   }
-  if (req.progress) set('progress', CURLOPT.NOPROGRESS, 0);
-  if (headerList !== 0) set('headers', CURLOPT.HTTPHEADER, headerList);
-  if (req.timeoutMs !== undefined) set('timeoutMs', CURLOPT.TIMEOUT_MS, req.timeoutMs);
+  if (req.progress) into.set('progress', CURLOPT.NOPROGRESS, 0);
+  if (headerList !== 0) into.set('headers', CURLOPT.HTTPHEADER, headerList);
+  if (req.timeoutMs !== undefined) into.set('timeoutMs', CURLOPT.TIMEOUT_MS, req.timeoutMs);
   if (req.connectTimeoutMs !== undefined)
-    set('connectTimeoutMs', CURLOPT.CONNECTTIMEOUT_MS, req.connectTimeoutMs);
+    into.set('connectTimeoutMs', CURLOPT.CONNECTTIMEOUT_MS, req.connectTimeoutMs);
   if (req.followRedirects) {
-    set('followRedirects', CURLOPT.FOLLOWLOCATION, 1);
-    set('maxRedirects', CURLOPT.MAXREDIRS, req.maxRedirects);
+    into.set('followRedirects', CURLOPT.FOLLOWLOCATION, 1);
+    into.set('maxRedirects', CURLOPT.MAXREDIRS, req.maxRedirects);
   }
-  if (req.decompress) set('decompress', CURLOPT.ACCEPT_ENCODING, '');
-  set('protocols', CURLOPT.PROTOCOLS_STR, req.protocols);
-  set('protocols', CURLOPT.REDIR_PROTOCOLS_STR, req.protocols);
-  set('userAgent', CURLOPT.USERAGENT, req.userAgent ?? userAgent);
-  if (req.httpVersion) set('httpVersion', CURLOPT.HTTP_VERSION, HTTP_VERSIONS[req.httpVersion]);
-  if (req.pipeWait) set('httpVersion', CURLOPT.PIPEWAIT, 1);
+  if (req.decompress) into.set('decompress', CURLOPT.ACCEPT_ENCODING, '');
+  into.set('protocols', CURLOPT.PROTOCOLS_STR, req.protocols);
+  into.set('protocols', CURLOPT.REDIR_PROTOCOLS_STR, req.protocols);
+  into.set('userAgent', CURLOPT.USERAGENT, req.userAgent ?? userAgent);
+  if (req.httpVersion) into.set('httpVersion', CURLOPT.HTTP_VERSION, HTTP_VERSIONS[req.httpVersion]);
+  if (req.pipeWait) into.set('httpVersion', CURLOPT.PIPEWAIT, 1);
   const { tls } = req;
   if (tls) {
     if (tls.insecure) {
-      set('tls.insecure', CURLOPT.SSL_VERIFYPEER, 0);
-      set('tls.insecure', CURLOPT.SSL_VERIFYHOST, 0);
+      into.set('tls.insecure', CURLOPT.SSL_VERIFYPEER, 0);
+      into.set('tls.insecure', CURLOPT.SSL_VERIFYHOST, 0);
     }
-    if (tls.ca !== undefined) set('tls.ca', CURLOPT.CAINFO_BLOB, pem(tls.ca));
-    if (tls.caFile !== undefined) set('tls.caFile', CURLOPT.CAINFO, tls.caFile);
-    if (tls.cert !== undefined) set('tls.cert', CURLOPT.SSLCERT_BLOB, pem(tls.cert));
-    if (tls.certFile !== undefined) set('tls.certFile', CURLOPT.SSLCERT, tls.certFile);
-    if (tls.key !== undefined) set('tls.key', CURLOPT.SSLKEY_BLOB, pem(tls.key));
-    if (tls.keyFile !== undefined) set('tls.keyFile', CURLOPT.SSLKEY, tls.keyFile);
+    if (tls.ca !== undefined) into.set('tls.ca', CURLOPT.CAINFO_BLOB, pem(tls.ca));
+    if (tls.caFile !== undefined) into.set('tls.caFile', CURLOPT.CAINFO, tls.caFile);
+    if (tls.cert !== undefined) into.set('tls.cert', CURLOPT.SSLCERT_BLOB, pem(tls.cert));
+    if (tls.certFile !== undefined) into.set('tls.certFile', CURLOPT.SSLCERT, tls.certFile);
+    if (tls.key !== undefined) into.set('tls.key', CURLOPT.SSLKEY_BLOB, pem(tls.key));
+    if (tls.keyFile !== undefined) into.set('tls.keyFile', CURLOPT.SSLKEY, tls.keyFile);
   }
-  if (req.proxy !== undefined) set('proxy', CURLOPT.PROXY, req.proxy);
+  if (req.proxy !== undefined) into.set('proxy', CURLOPT.PROXY, req.proxy);
   if (req.auth) {
-    set('auth', CURLOPT.USERNAME, req.auth.username);
-    set('auth', CURLOPT.PASSWORD, req.auth.password);
-    set('auth', CURLOPT.HTTPAUTH, CURLAUTH_BASIC);
+    into.set('auth', CURLOPT.USERNAME, req.auth.username);
+    into.set('auth', CURLOPT.PASSWORD, req.auth.password);
+    into.set('auth', CURLOPT.HTTPAUTH, CURLAUTH_BASIC);
   }
   if (req.lowSpeed) {
-    set('lowSpeed', CURLOPT.LOW_SPEED_LIMIT, req.lowSpeed.bytesPerSecond);
-    set('lowSpeed', CURLOPT.LOW_SPEED_TIME, req.lowSpeed.seconds);
+    into.set('lowSpeed', CURLOPT.LOW_SPEED_LIMIT, req.lowSpeed.bytesPerSecond);
+    into.set('lowSpeed', CURLOPT.LOW_SPEED_TIME, req.lowSpeed.seconds);
   }
-  if (req.maxBodyBytes !== undefined) set('maxBodyBytes', CURLOPT.MAXFILESIZE_LARGE, req.maxBodyBytes);
+  if (req.maxBodyBytes !== undefined) into.set('maxBodyBytes', CURLOPT.MAXFILESIZE_LARGE, req.maxBodyBytes);
   for (const [name, value] of req.curlOptions) {
     const field = `curlOptions.${name}`;
     const option = findOption(lib, name, field, req.url);
-    set(field, option.id, optionValue(option.type, value, field, req.url));
+    into.set(field, option.id, optionValue(option.type, value, field, req.url));
   }
-  return { ids, values, fields, url: req.url } satisfies EasyOptions;
+  return into;
 }
 
 interface EasyOptionInfo {

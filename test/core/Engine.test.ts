@@ -1,11 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
-import { asyncScheduler, map, type Subscription } from 'rxjs';
+import { asyncScheduler, map, of, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { CurlRequest } from '../../src/api/CurlRequest.js';
 import { normalizeRequest } from '../../src/api/normalizeRequest.js';
 import { Engine } from '../../src/core/Engine.js';
 import type { DriverTransfer } from '../../src/core/MultiDriver.js';
-import { nextTurn } from '../../src/core/nextTurn.js';
 import {
   CURL_CSELECT_ERR,
   CURL_CSELECT_IN,
@@ -15,6 +14,7 @@ import {
   CURL_POLL_OUT,
   CURL_POLL_REMOVE,
 } from '../../src/core/socketEvents.js';
+import { timerExpiry } from '../../src/core/timerExpiry.js';
 import type { TransferEvent, TransferResult } from '../../src/core/types.js';
 import { CurlError, CurlMultiError } from '../../src/errors/CurlError.js';
 import { CURLE } from '../../src/errors/curlCodes.js';
@@ -299,14 +299,14 @@ test('close(): transfers in flight error with ABORTED; results$ and running$ com
   t.is((late as CurlError).code, 'ABORTED');
 });
 
-test('nextTurn on the default scheduler is asynchronous and comes before a 1 ms timer', async (t) => {
+test('timer 0 on the default scheduler expires asynchronously, on the next turn, before a 1 ms timer', async (t) => {
   const order: string[] = [];
   await new Promise<void>((resolve) => {
     setTimeout(() => {
       order.push('timeout');
       resolve();
     }, 1);
-    nextTurn(asyncScheduler).subscribe(() => order.push('next turn'));
+    timerExpiry(of(0), asyncScheduler).subscribe(() => order.push('next turn'));
     order.push('sync');
   });
   t.deepEqual(order, ['sync', 'next turn', 'timeout']);
