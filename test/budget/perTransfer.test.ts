@@ -1,0 +1,95 @@
+// The per-transfer budget: what one 1 KiB transfer costs in calls into libcurl, C→JS callbacks,
+// RxJS subscriptions and bytes allocated, each front end on its own. Counts, not times: each guard
+// fails when the path grows, whatever the machine's load. The figures behind each bound are in the
+// README (Performance, "Per-transfer budget"); `node --expose-gc --min-semi-space-size=64
+// --max-semi-space-size=64 test/budget/fixtures/countPerTransfer.mjs URL MODE 2000` prints them.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import test, { type ExecutionContext } from 'ava';
+import { startLoadServer } from '../helpers/loadServer.js';
+
+interface Budget {
+  n: number;
+  ok: number;
+  gcs: number;
+  bytesAllocated: number;
+  libcurlCallsByName: Record<string, number>;
+  callbacksByKind: Record<string, number>;
+  subscriptions: number;
+}
+
+const TRANSFERS = 2000;
+const fixture = fileURLToPath(new URL('fixtures/countPerTransfer.mjs', import.meta.url));
+
+async function measure(t: ExecutionContext, mode: 'transfer' | 'request' | 'all'): Promise<Budget> {
+  const server = await startLoadServer();
+  t.teardown(() => server.close());
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--expose-gc',
+      // A young generation that holds the whole run: nothing is collected while bytes are measured.
+      '--min-semi-space-size=64',
+      '--max-semi-space-size=64',
+      fixture,
+      `${server.url}/n/1024`,
+      mode,
+      String(TRANSFERS),
+    ],
+    { timeout: 60_000 },
+  );
+  const budget = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Budget;
+  t.log(JSON.stringify(budget));
+  t.is(budget.ok, TRANSFERS, 'every transfer answered 200');
+  t.is(budget.gcs, 0, 'no collection while bytes were measured');
+  return budget;
+}
+
+const calls = (b: Budget, name: string) => b.libcurlCallsByName[name] ?? 0;
+const callbacks = (b: Budget, kind: string) => b.callbacksByKind[kind] ?? 0;
+
+/** What every front end shares: the engine, the native driver and libcurl. */
+function sharedPath(t: ExecutionContext, b: Budget): void {
+  // One add and one remove; no option set again for a request of the same shape on a pooled handle.
+  t.is(calls(b, 'multi_add_handle'), 1);
+  t.is(calls(b, 'multi_remove_handle'), 1);
+  for (const name of Object.keys(b.libcurlCallsByName)) {
+    if (name.startsWith('easy_setopt') || name === 'easy_reset' || name === 'easy_init')
+      t.fail(`${name} is called on the steady path (${calls(b, name)} per transfer)`);
+  }
+  // The head (status, version, URL) and the result: 12 numbers and 2 strings, read once each.
+  t.is(calls(b, 'easy_getinfo.number'), 12);
+  t.is(calls(b, 'easy_getinfo.string'), 2);
+  // The server sends 4 header lines (Date, Connection, Keep-Alive, Content-Length), and one call ends the list.
+  t.is(calls(b, 'easy_nextheader'), 5);
+  // libcurl is driven by readiness: at most a few actions per transfer, and info_read once after each.
+  t.true(calls(b, 'multi_socket_action') <= 2.5, `${calls(b, 'multi_socket_action')} actions per transfer`);
+  t.is(calls(b, 'multi_info_read'), calls(b, 'multi_socket_action') + 1);
+  // C→JS: one write callback for the 1 KiB body, about one timer and a socket call or two.
+  t.is(callbacks(b, 'write'), 1);
+  t.true(callbacks(b, 'timer') <= 1.1, `${callbacks(b, 'timer')} timer callbacks per transfer`);
+  t.true(callbacks(b, 'socket') <= 2.5, `${callbacks(b, 'socket')} socket callbacks per transfer`);
+  t.is(callbacks(b, 'xferinfo'), 0, 'no progress callback unless progress is asked for');
+}
+
+test('requestAll(): no subscription per transfer, and the fewest bytes', async (t) => {
+  const b = await measure(t, 'all');
+  sharedPath(t, b);
+  t.true(b.subscriptions < 0.01, `${b.subscriptions} subscriptions per transfer`);
+  t.true(b.bytesAllocated <= 7_000, `${b.bytesAllocated} bytes allocated per transfer (budget 7,000)`);
+});
+
+test('transfer() + mergeMap: two subscriptions per transfer (the transfer and its operator)', async (t) => {
+  const b = await measure(t, 'transfer');
+  sharedPath(t, b);
+  t.true(b.subscriptions <= 2.01, `${b.subscriptions} subscriptions per transfer`);
+  t.true(b.bytesAllocated <= 10_000, `${b.bytesAllocated} bytes allocated per transfer (budget 10,000)`);
+});
+
+test('request() + mergeMap: two subscriptions per transfer', async (t) => {
+  const b = await measure(t, 'request');
+  sharedPath(t, b);
+  t.true(b.subscriptions <= 2.01, `${b.subscriptions} subscriptions per transfer`);
+  t.true(b.bytesAllocated <= 10_500, `${b.bytesAllocated} bytes allocated per transfer (budget 10,500)`);
+});
