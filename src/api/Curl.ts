@@ -8,7 +8,7 @@ import type { CurlOptions } from './CurlOptions.js';
 import type { CurlRequest } from './CurlRequest.js';
 import type { CurlResponse } from './CurlResponse.js';
 import type { DownloadEvent } from './DownloadEvent.js';
-import { downloadTo } from './downloadTo.js';
+import { downloadTo, type FileTransfers } from './downloadTo.js';
 import { nativeBinding } from './nativeBinding.js';
 import { normalizeRequest, type RequestContext } from './normalizeRequest.js';
 import { requestAll } from './requestAll.js';
@@ -53,6 +53,8 @@ export class Curl implements AsyncDisposable {
   private readonly bufferedContext: RequestContext;
   private readonly normalizeBuffered = (request: CurlRequest | string) =>
     normalizeRequest(request, this.bufferedContext);
+  /** download()'s transfers: libcurl writes the body to a file itself. */
+  private readonly files: FileTransfers;
 
   /** `driver` replaces libcurl: rxcurl/testing passes its scripted driver here. */
   constructor(options: CurlOptions = {}, driver?: MultiDriver) {
@@ -62,6 +64,11 @@ export class Curl implements AsyncDisposable {
     const shape = { defaults: options.defaults, multiplex: options.multiplex !== false };
     this.context = { ...shape, byUrl: new Map() };
     this.bufferedContext = { ...shape, maxBodyBytes: DEFAULT_REQUEST_MAX_BODY_BYTES, byUrl: new Map() };
+    const { engine, context } = this;
+    this.files = {
+      transfer: (request, sink) => engine.transfer(() => ({ ...normalizeRequest(request, context), sink })),
+      pendingWork: engine.pendingWork,
+    };
     this.results$ = this.engine.results$.asObservable();
     this.running$ = this.engine.running$.asObservable();
   }
@@ -97,7 +104,7 @@ export class Curl implements AsyncDisposable {
    * error or a status >= 400 fails it; the temporary file is removed before the error is delivered.
    */
   download(request: CurlRequest | string, path: string): Observable<DownloadEvent> {
-    return downloadTo(this, request, path);
+    return downloadTo(this.files, request, path);
   }
 
   /** Live counters: transfers in flight, easy handles, sockets watched, whether the timer is armed. */

@@ -1,17 +1,19 @@
-import { rename, stat } from 'node:fs/promises';
+import { rename, stat, truncate, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { catchError, defer, filter, from, map, mergeMap, type Observable, of, switchMap } from 'rxjs';
+import { catchError, from, Observable, switchMap } from 'rxjs';
+import type { FileSink } from '../core/NormalizedRequest.js';
+import type { PendingWork } from '../core/PendingWork.js';
 import type { TransferEvent } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
 import { HttpError } from '../errors/HttpError.js';
-import { ensureOk } from '../operators/ensureOk.js';
-import { toFile } from '../operators/toFile.js';
 import type { CurlRequest } from './CurlRequest.js';
 import type { DownloadEvent } from './DownloadEvent.js';
 
-interface Transferring {
-  transfer(request: CurlRequest | string): Observable<TransferEvent>;
+/** What download() needs of its Curl: transfers whose body libcurl writes to a file, and close()'s wait list. */
+export interface FileTransfers {
+  transfer(request: CurlRequest | string, sink: FileSink): Observable<TransferEvent>;
+  readonly pendingWork: PendingWork;
 }
 
 /** The partial file of a download: beside its destination, so the final rename is atomic. */
@@ -20,33 +22,33 @@ export function partialPath(path: string): string {
 }
 
 /**
- * download(): the body streams (with backpressure) into a partial file beside `path`, renamed over
- * `path` only once the transfer succeeded and the file is closed. A libcurl error or a status >= 400
- * fails it and removes the partial file first — unless `resume` is set: then the partial file stays,
- * and the next download continues it with a range request, or starts over when the server ignores
- * ranges.
+ * download(): libcurl writes the body itself into a partial file beside `path` (no JavaScript per
+ * chunk, as curl's command line does), renamed over `path` only once the transfer succeeded and the
+ * file is closed. A libcurl error or a status >= 400 fails it and removes the partial file first —
+ * unless `resume` is set: then the partial file keeps what arrived, and the next download continues
+ * it with a range request, or starts over when the server ignores ranges.
  */
 export function downloadTo(
-  curl: Transferring,
+  files: FileTransfers,
   request: CurlRequest | string,
   path: string,
 ): Observable<DownloadEvent> {
   const req: CurlRequest = typeof request === 'string' ? { url: request } : request;
   const partial = partialPath(path);
   const resume = req.resume === true;
-  const offset$ = resume
-    ? from(
-        stat(partial).then(
+  const offset$ = from(
+    resume
+      ? stat(partial).then(
           (s) => s.size,
           () => 0,
-        ),
-      )
-    : from([0]);
-  return offset$.pipe(switchMap((offset) => fetchFrom(curl, req, path, partial, offset, resume)));
+        )
+      : Promise.resolve(0),
+  );
+  return offset$.pipe(switchMap((offset) => fetchFrom(files, req, path, partial, offset, resume)));
 }
 
 function fetchFrom(
-  curl: Transferring,
+  files: FileTransfers,
   req: CurlRequest,
   path: string,
   partial: string,
@@ -55,48 +57,77 @@ function fetchFrom(
 ): Observable<DownloadEvent> {
   const ranged: CurlRequest =
     offset > 0 ? { ...req, curlOptions: { ...req.curlOptions, RESUME_FROM_LARGE: offset } } : req;
-  let bytes = 0;
-  let appended = false;
-  return curl.transfer(ranged).pipe(
-    ensureOk(),
-    map((event) => {
-      if (event.type === 'response') {
-        // A server that ignores ranges and answers 200 with a Content-Length equal to the bytes we
-        // have: libcurl ends the transfer OK without reading the body ("the entire document is
-        // already downloaded"), so the partial file is complete. toFile must append (nothing) to
-        // it as after a 206, not open it for writing, which would truncate it to an empty file.
-        const complete =
-          offset > 0 && event.status === 200 && event.headers['content-length'] === String(offset);
-        appended = offset > 0 && (event.status === 206 || complete);
-        if (complete) return { ...event, status: 206 };
-      }
-      if (event.type === 'data') bytes += event.chunk.length;
-      return event;
-    }),
-    toFile(partial, { resumeFrom: offset, keepPartial: resume }),
-    filter((event) => event.type === 'progress' || event.type === 'done'),
-    mergeMap((event): Observable<DownloadEvent> => {
-      const base = appended ? offset : 0;
-      if (event.type === 'progress') {
-        return of<DownloadEvent>({
-          type: 'progress',
-          downloaded: base + event.downloaded,
-          total: base + event.downloadTotal,
-        });
-      }
-      const result = (event as Extract<TransferEvent, { type: 'done' }>).result;
-      return defer(() => rename(partial, path)).pipe(
-        map((): DownloadEvent => ({ type: 'done', path, bytes: base + bytes, result })),
-      );
-    }),
+  const download = new Observable<DownloadEvent>((subscriber) => {
+    // The bytes already on disk count once the server answers the range (206): progress and size.
+    let base = 0;
+    let settled = false;
+    // A failed or cancelled download's file, removed or cut back; close() waits for it.
+    const discard = (error: unknown): Promise<void> => {
+      let cleanUp: Promise<void>;
+      if (resume && !(error instanceof HttpError))
+        cleanUp = Promise.resolve(); // keep what arrived
+      else if (offset > 0)
+        cleanUp = truncate(partial, offset); // drop the error body appended to it
+      else cleanUp = unlink(partial);
+      const quiet = cleanUp.catch(() => undefined);
+      files.pendingWork.add(quiet);
+      return quiet;
+    };
+    // An error status ends the transfer at its response, which may come before subscribe() returns.
+    const stop = () => queueMicrotask(() => subscription.unsubscribe());
+    const subscription = files.transfer(ranged, { path: partial, append: offset > 0 }).subscribe({
+      next: (event) => {
+        if (settled) return;
+        switch (event.type) {
+          case 'response':
+            if (event.status >= 400) {
+              settled = true;
+              stop();
+              const error = new HttpError(event.status, event.headers, event.url);
+              void discard(error).then(() => subscriber.error(error));
+              return;
+            }
+            base = offset > 0 && event.status === 206 ? offset : 0;
+            break;
+          case 'progress':
+            subscriber.next({
+              type: 'progress',
+              downloaded: base + event.downloaded,
+              total: base + event.downloadTotal,
+            });
+            break;
+          case 'done': {
+            settled = true;
+            const { result } = event;
+            // The file is closed: its size is every byte of the body, the resumed part included.
+            stat(partial)
+              .then(async ({ size }) => {
+                await rename(partial, path);
+                subscriber.next({ type: 'done', path, bytes: size, result });
+                subscriber.complete();
+              })
+              .catch((err: unknown) => subscriber.error(err));
+            break;
+          }
+        }
+      },
+      error: (err: unknown) => {
+        settled = true;
+        void discard(err).then(() => subscriber.error(err));
+      },
+    });
+    return () => {
+      subscription.unsubscribe();
+      if (!settled) void discard(CurlError.aborted(req.url, 'download unsubscribed'));
+    };
+  });
+  return download.pipe(
     catchError((err) => {
       // The server does not do ranges for this file, or not this range: start over.
       const refused =
         (err instanceof CurlError && err.code === CURLE.RANGE_ERROR) ||
         (err instanceof HttpError && err.status === 416);
-      if (offset > 0 && refused) {
-        return fetchFrom(curl, req, path, partial, 0, resume);
-      }
+      if (offset > 0 && refused) return fetchFrom(files, req, path, partial, 0, resume);
       throw err;
     }),
   );

@@ -9,6 +9,15 @@ export type NormalizedBody =
   | { kind: 'stream'; source: Readable | Observable<Uint8Array>; length: number | undefined };
 
 /**
+ * Where a download's body goes when libcurl writes it itself (download()): no JavaScript runs per
+ * chunk. `append` continues a partial file (a resumed download); otherwise the file is truncated.
+ */
+export interface FileSink {
+  path: string;
+  append: boolean;
+}
+
+/**
  * A request after validation and defaults: plain data every driver can read.
  * Produced by `normalizeRequest`; nothing in it still needs checking.
  */
@@ -37,4 +46,6 @@ export interface NormalizedRequest {
   pipeWait: boolean;
   signal: AbortSignal | undefined;
   curlOptions: ReadonlyArray<readonly [string, string | number | boolean]>;
+  /** The body is written to this file by libcurl, not reported as data; set by download() only. */
+  sink?: FileSink;
 }

@@ -6,6 +6,7 @@ import { CURLE } from '../errors/curlCodes.js';
 import { type EasyTarget, easyTargets } from './callbacks.js';
 import { CURL_ERROR_SIZE, CURL_READFUNC_PAUSE } from './constants.js';
 import { EasyOptions } from './easyOptions.js';
+import { libc } from './libc.js';
 import type { Handle, Libcurl } from './libcurl.js';
 import { readHead } from './readResponse.js';
 
@@ -36,6 +37,10 @@ export class EasySlot implements EasyTarget {
   sent = 0;
   /** The read callback returned CURL_READFUNC_PAUSE and waits for the upload source. */
   sendPaused = false;
+  /** libcurl's default write function writes the body to this FILE (a download's sink); 0 for none. */
+  file: Handle = 0;
+  /** CURLOPT_WRITEFUNCTION and WRITEDATA are set for a file, not for our write callback. */
+  writesToFile = false;
   private received = 0;
   private maxBodyBytes = Number.POSITIVE_INFINITY;
   private lastProgress = 0;
@@ -69,8 +74,12 @@ export class EasySlot implements EasyTarget {
 
   progress(downloadTotal: number, downloaded: number, uploadTotal: number, uploaded: number): void {
     const { transfer } = this;
+    if (!transfer) return;
+    // libcurl writes a sink's body itself, so no write callback reports the head: the first
+    // progress with bytes of body does.
+    if (!transfer.responded && downloaded > 0 && this.file !== 0) this.respond(transfer);
     // Events come after the response head, but while a body is sent there may be no head yet.
-    if (!transfer || (!transfer.responded && uploaded === 0)) return;
+    if (!transfer.responded && uploaded === 0) return;
     const now = performance.now();
     if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
     this.lastProgress = now;
@@ -107,8 +116,17 @@ export class EasySlot implements EasyTarget {
     }
   }
 
-  /** The transfer is over: stop its upload source, forget it. */
+  /** Flushes and closes the sink's file; false when that failed (its last bytes may be lost). */
+  closeFile(): boolean {
+    const { file } = this;
+    if (file === 0) return true;
+    this.file = 0;
+    return libc().fclose(file) === 0;
+  }
+
+  /** The transfer is over: close its file, stop its upload source, forget it. */
   end(): void {
+    this.closeFile();
     this.upload?.stop();
     this.upload = undefined;
     this.sendPaused = false;

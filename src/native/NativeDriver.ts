@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import koffi from 'koffi';
 import type { Observable } from 'rxjs';
 import type { CurlOptions } from '../api/CurlOptions.js';
@@ -6,6 +7,7 @@ import type { NormalizedRequest } from '../core/NormalizedRequest.js';
 import { CURL_POLL_NONE, CURL_POLL_REMOVE } from '../core/socketEvents.js';
 import type { TransferResult } from '../core/types.js';
 import { CurlError, CurlMultiError } from '../errors/CurlError.js';
+import { CURLE } from '../errors/curlCodes.js';
 import { CURLM } from '../errors/multiCodes.js';
 import { type MultiTarget, multiTargets, registeredCallbacks } from './callbacks.js';
 import {
@@ -24,6 +26,7 @@ import {
 } from './constants.js';
 import { EasySlot } from './EasySlot.js';
 import { compileOptions, EasyOptions, setOption } from './easyOptions.js';
+import { libc } from './libc.js';
 import { type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
 import { readResult } from './readResponse.js';
 import { SocketPolls } from './SocketPolls.js';
@@ -132,6 +135,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     const slot = this.pool.pop() ?? this.createSlot();
     try {
       this.configure(slot, request);
+      this.writeTo(slot, request);
     } catch (err) {
       this.release(slot); // half-configured: `applied` is unset, so its next use resets it
       throw err;
@@ -204,6 +208,10 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       const transfer = slot?.transfer;
       if (!slot || !transfer) continue;
       const result = readResult(lib, slot, transfer, code);
+      if (!slot.closeFile()) {
+        const message = `writing ${transfer.request.sink?.path} failed when the file was closed`;
+        transfer.failed(new CurlError(CURLE.WRITE_ERROR, message, transfer.request.url));
+      }
       if (transfer.active) {
         try {
           if (!transfer.responded && result.status > 0) slot.respond(transfer);
@@ -258,6 +266,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     const { easy } = slot;
     lib.easy_setopt.pointer(easy, CURLOPT.WRITEFUNCTION, fns.write);
     lib.easy_setopt.long(easy, CURLOPT.WRITEDATA, slot.id);
+    slot.writesToFile = false;
     lib.easy_setopt.pointer(easy, CURLOPT.READFUNCTION, fns.read);
     lib.easy_setopt.long(easy, CURLOPT.READDATA, slot.id);
     lib.easy_setopt.pointer(easy, CURLOPT.XFERINFOFUNCTION, fns.progress);
@@ -293,6 +302,39 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     this.applyOptions(slot, compileOptions(lib, request, slot.headerList, this.userAgent, slot.spare));
     // Freed only now: until the options above replaced it, the handle still pointed at it.
     if (oldList !== slot.headerList && oldList !== 0) lib.slist_free_all(oldList);
+  }
+
+  /** Points libcurl's writes at our write callback, or at the request's sink file (download()). */
+  private writeTo(slot: EasySlot, request: NormalizedRequest): void {
+    const { lib } = this;
+    const { sink } = request;
+    if (!sink) {
+      if (!slot.writesToFile) return;
+      lib.easy_setopt.pointer(slot.easy, CURLOPT.WRITEFUNCTION, registeredCallbacks().write);
+      lib.easy_setopt.long(slot.easy, CURLOPT.WRITEDATA, slot.id);
+      slot.writesToFile = false;
+      return;
+    }
+    let fd: number;
+    try {
+      fd = openSync(sink.path, sink.append ? 'a' : 'w');
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new CurlError(CURLE.WRITE_ERROR, `cannot open the file to write: ${reason}`, request.url);
+    }
+    const file = libc().fdopen(fd, sink.append ? 'ab' : 'wb');
+    if (file === 0) {
+      closeSync(fd);
+      throw new CurlError(CURLE.WRITE_ERROR, `cannot write to ${sink.path}`, request.url);
+    }
+    // libcurl hands fwrite up to 16 KiB at a time: written at once, with no copy into a stdio buffer,
+    // what arrived is on disk, as when the body went through a write stream.
+    libc().unbuffer(file);
+    slot.file = file;
+    // NULL is libcurl's default write function, fwrite(3), to the FILE in WRITEDATA.
+    lib.easy_setopt.pointer(slot.easy, CURLOPT.WRITEFUNCTION, null);
+    lib.easy_setopt.long(slot.easy, CURLOPT.WRITEDATA, file);
+    slot.writesToFile = true;
   }
 
   private applyOptions(slot: EasySlot, next: EasyOptions): void {

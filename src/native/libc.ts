@@ -1,5 +1,5 @@
 import koffi from 'koffi';
-import type { Pointer } from './libcurl.js';
+import type { Handle, Pointer } from './libcurl.js';
 
 /** The few C library functions rxcurl calls itself. */
 export interface Libc {
@@ -9,22 +9,38 @@ export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   /** Closes them (CURLOPT_CLOSESOCKETFUNCTION). */
   close(fd: number): number;
+  /** A FILE for an open fd, for libcurl's default write function (fwrite); 0 on failure. */
+  fdopen(fd: number, mode: string): Handle;
+  /** Flushes and closes a FILE and its fd; 0 on success. */
+  fclose(file: Handle): number;
+  /** Makes a FILE unbuffered: what fwrite is given is written at once. */
+  unbuffer(file: Handle): void;
 }
+
+// setvbuf's mode for no buffering: stdio.h says 2 on glibc, musl and macOS, 4 in Microsoft's C runtime.
+const IONBF = 2;
+const IONBF_WINDOWS = 4;
 
 let loaded: Libc | undefined;
 
 /** The C library of the running process, loaded on first use and once only. */
 export function libc(): Libc {
   if (!loaded) {
-    const lib = koffi.load(process.platform === 'win32' ? 'msvcrt.dll' : null);
+    const windows = process.platform === 'win32';
+    const lib = koffi.load(windows ? 'msvcrt.dll' : null);
     loaded = {
       memcpy: lib.func('void *memcpy(void *dest, void *src, size_t n)'),
       // Sockets are fds only off Windows; callbacks.ts uses these two there alone.
-      socket:
-        process.platform === 'win32'
-          ? unavailable
-          : lib.func('int socket(int domain, int type, int protocol)'),
-      close: process.platform === 'win32' ? unavailable : lib.func('int close(int fd)'),
+      socket: windows ? unavailable : lib.func('int socket(int domain, int type, int protocol)'),
+      close: windows ? unavailable : lib.func('int close(int fd)'),
+      fdopen: lib.func(
+        windows ? 'intptr_t _fdopen(int fd, const char *mode)' : 'intptr_t fdopen(int fd, const char *mode)',
+      ),
+      fclose: lib.func('int fclose(intptr_t file)'),
+      unbuffer: (
+        (setvbuf) => (file: Handle) =>
+          setvbuf(file, null, windows ? IONBF_WINDOWS : IONBF, 0)
+      )(lib.func('int setvbuf(intptr_t file, void *buffer, int mode, size_t size)')),
     };
   }
   return loaded;

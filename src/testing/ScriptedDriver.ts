@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { DriverTransfer, MultiCallbacks, MultiCode, MultiDriver } from '../core/MultiDriver.js';
 import {
@@ -8,6 +9,7 @@ import {
   CURL_SOCKET_TIMEOUT,
 } from '../core/socketEvents.js';
 import type { TransferResult } from '../core/types.js';
+import { CurlError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
 import { CURLM, multiCodeName } from '../errors/multiCodes.js';
 import { FakeSockets } from './FakeSockets.js';
@@ -69,6 +71,20 @@ export class ScriptedDriver implements MultiDriver {
   }
 
   add(transfer: DriverTransfer): void {
+    const { sink } = transfer.request;
+    // As the native driver does: the sink file is opened (created, or truncated) before anything is sent.
+    if (sink) {
+      try {
+        closeSync(openSync(sink.path, sink.append ? 'a' : 'w'));
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new CurlError(
+          CURLE.WRITE_ERROR,
+          `cannot open the file to write: ${reason}`,
+          transfer.request.url,
+        );
+      }
+    }
     const sent = sentRequest(transfer.request);
     this.requests.push(sent);
     const now = this.scheduler.now();

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { DriverTransfer } from '../core/MultiDriver.js';
 import { CURLE, curlCodeName } from '../errors/curlCodes.js';
@@ -82,8 +83,7 @@ export class ScriptedExchange {
           this.answer(step.response);
           break;
         case 'data':
-          this.downloadedBytes += step.chunk.length;
-          transfer.data(step.chunk);
+          this.write(step.chunk);
           break;
         case 'end':
           this.host.finished(this, CURLE.OK, '');
@@ -103,6 +103,14 @@ export class ScriptedExchange {
     this.body = undefined;
     this.pending.length = 0;
     this.fd = -1;
+  }
+
+  /** A body chunk: to the transfer, or to its sink file as libcurl's fwrite would (download()). */
+  private write(chunk: Buffer): void {
+    this.downloadedBytes += chunk.length;
+    const { sink } = this.transfer.request;
+    if (sink) appendFileSync(sink.path, chunk);
+    else this.transfer.data(chunk);
   }
 
   private push(step: Step): void {
@@ -140,10 +148,7 @@ export class ScriptedExchange {
     }
     if (body !== undefined && this.sent.method !== 'HEAD') {
       const chunk = toBuffer(body);
-      if (chunk.length > 0) {
-        this.downloadedBytes += chunk.length;
-        transfer.data(chunk);
-      }
+      if (chunk.length > 0) this.write(chunk);
     }
     this.host.finished(this, CURLE.OK, '');
   }
