@@ -23,12 +23,12 @@ class BufferedResponse implements CurlResponse {
 }
 
 /**
- * The response of a finished transfer from its head (undefined when there was none) and its body
- * chunks. `spent`: the request's one-shot body was read, so retrying it cannot help.
+ * The response of a finished transfer from its head (undefined when there was none) and its body.
+ * `spent`: the request's one-shot body was read, so retrying it cannot help.
  */
 export function bufferedResponse(
   head: ResponseHead | undefined,
-  chunks: Buffer[],
+  body: Buffer,
   result: TransferResult,
   spent = hasSpentBody(head),
 ): CurlResponse {
@@ -37,18 +37,15 @@ export function bufferedResponse(
     head?.httpVersion ?? result.httpVersion,
     head?.headers ?? {},
     head?.url ?? result.effectiveUrl,
-    joinChunks(chunks),
+    body,
     result,
   );
   if (spent) markSpentBody(response);
   return response;
 }
 
-function joinChunks(chunks: Buffer[]): Buffer {
-  if (chunks.length === 0) return Buffer.alloc(0);
-  if (chunks.length > 1) return Buffer.concat(chunks);
-  // One chunk is a view of a shared slab (see copyChunk): copy a small one, so a response kept
-  // for long does not keep the whole slab alive.
-  const [chunk] = chunks as [Buffer];
-  return chunk.byteLength < chunk.buffer.byteLength / 2 ? Buffer.from(chunk) : chunk;
+/** The Content-Length of a head, for sizing a body buffer; NaN when absent. */
+export function contentLength(head: ResponseHead): number {
+  const value = head.headers['content-length'];
+  return typeof value === 'string' ? Number(value) : Number.NaN;
 }

@@ -5,7 +5,8 @@ import type { TransferHandler } from '../core/TransferHandler.js';
 import type { TransferJob } from '../core/TransferJob.js';
 import type { ResponseHead, TransferResult } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
-import { bufferedResponse } from './BufferedResponse.js';
+import { BodyBuffer } from './BodyBuffer.js';
+import { bufferedResponse, contentLength } from './BufferedResponse.js';
 import type { CurlRequest } from './CurlRequest.js';
 import type { CurlResponse } from './CurlResponse.js';
 import { type RequestIntake, requestIntake } from './RequestIntake.js';
@@ -137,7 +138,7 @@ class BulkRun {
 /** One transfer of a bulk run: buffers its body, settles once. */
 class BulkHandler implements TransferHandler {
   private head: ResponseHead | undefined = undefined;
-  private chunks: Buffer[] = [];
+  private readonly body = new BodyBuffer();
 
   constructor(
     private readonly run: BulkRun,
@@ -147,16 +148,17 @@ class BulkHandler implements TransferHandler {
 
   onResponse(head: ResponseHead): void {
     this.head = head;
+    this.body.expect(contentLength(head));
   }
 
   onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
+    this.body.append(chunk);
   }
 
   onProgress(): void {}
 
   onComplete(result: TransferResult, job: TransferJob): void {
-    const response = bufferedResponse(this.head, this.chunks, result, job.bodyRead);
+    const response = bufferedResponse(this.head, this.body.take(), result, job.bodyRead);
     this.run.settle(this.index, this.request, response, undefined, job);
   }
 

@@ -31,7 +31,7 @@ export interface DriverTransfer {
   readonly responded: boolean;
   /** The final response head; ignored after the first. */
   response(head: ResponseHead): void;
-  /** A body chunk, in order. */
+  /** A body chunk, in order; lent: valid during the call only (the driver may reuse its memory). */
   data(chunk: Buffer): void;
   /** Bytes so far, for requests with `progress`. */
   progress(downloaded: number, downloadTotal: number, uploaded: number, uploadTotal: number): void;

@@ -1,4 +1,5 @@
 import type { Subscriber } from 'rxjs';
+import { ownChunk } from './ownChunk.js';
 import type { PendingWork } from './PendingWork.js';
 import { markSpentBody } from './spentBody.js';
 import type { TransferHandler } from './TransferHandler.js';
@@ -49,7 +50,7 @@ export class SubscriberHandler implements TransferHandler {
   }
 
   onData(chunk: Buffer, job: TransferJob): void {
-    const event: DataEvent = { type: 'data', chunk };
+    const event: DataEvent = { type: 'data', chunk: ownChunk(chunk) };
     jobs.set(event, job);
     this.subscriber.next(event);
   }

@@ -12,7 +12,10 @@ import type { ResponseHead, TransferResult } from './types.js';
 export interface TransferHandler {
   /** The final response head, after redirects. */
   onResponse(head: ResponseHead, job: TransferJob): void;
-  /** A body chunk; `job` pauses the transfer (TransferControl) if the consumer is slower. */
+  /**
+   * A body chunk, lent: valid during the call only, so a handler that keeps bytes copies them. `job`
+   * pauses the transfer (TransferControl) if the consumer is slower.
+   */
   onData(chunk: Buffer, job: TransferJob): void;
   /** Bytes so far, with `progress: true`. */
   onProgress(downloaded: number, downloadTotal: number, uploaded: number, uploadTotal: number): void;

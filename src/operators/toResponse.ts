@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { bufferedResponse } from '../api/BufferedResponse.js';
+import { BodyBuffer } from '../api/BodyBuffer.js';
+import { bufferedResponse, contentLength } from '../api/BufferedResponse.js';
 import type { CurlResponse } from '../api/CurlResponse.js';
 import type { ResponseHead, TransferEvent } from '../core/types.js';
 
@@ -7,19 +8,20 @@ import type { ResponseHead, TransferEvent } from '../core/types.js';
 export function toResponse(): OperatorFunction<TransferEvent, CurlResponse> {
   return (source) =>
     new Observable<CurlResponse>((subscriber) => {
-      const chunks: Buffer[] = [];
+      const body = new BodyBuffer();
       let head: ResponseHead | undefined;
       return source.subscribe({
         next: (event) => {
           switch (event.type) {
             case 'response':
               head = event;
+              body.expect(contentLength(event));
               break;
             case 'data':
-              chunks.push(event.chunk);
+              body.append(event.chunk);
               break;
             case 'done':
-              subscriber.next(bufferedResponse(head, chunks, event.result));
+              subscriber.next(bufferedResponse(head, body.take(), event.result));
               break;
           }
         },
