@@ -307,14 +307,16 @@ export class Engine {
     };
   }
 
-  /** Ends a transfer that libcurl has not ended, with `error`. */
+  /**
+   * Ends a transfer that libcurl has not ended, with `error`: at once, so that nothing more is
+   * reported of it even when this runs inside an action (an abort from a data handler); only its
+   * removal from the multi waits for the action's end.
+   */
   private abort(job: TransferJob, error: CurlError): void {
-    this.run(() => {
-      if (!job.active) return;
-      this.forget(job);
-      this.remove(job);
-      job.settle(undefined, error);
-    });
+    if (!job.active) return;
+    this.forget(job);
+    this.run(() => this.remove(job));
+    job.settle(undefined, error);
   }
 
   /** The multi handle is unusable: fail every transfer in flight and start over with a fresh one. */

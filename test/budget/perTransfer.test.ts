@@ -63,13 +63,14 @@ function sharedPath(t: ExecutionContext, b: Budget): void {
   t.is(calls(b, 'easy_getinfo.string'), 2);
   // The server sends 4 header lines (Date, Connection, Keep-Alive, Content-Length), and one call ends the list.
   t.is(calls(b, 'easy_nextheader'), 5);
-  // libcurl is driven by readiness: at most a few actions per transfer, and info_read once after each.
-  t.true(calls(b, 'multi_socket_action') <= 2.5, `${calls(b, 'multi_socket_action')} actions per transfer`);
-  t.is(calls(b, 'multi_info_read'), calls(b, 'multi_socket_action') + 1);
+  // libcurl is driven by readiness: a few actions per transfer (more when the machine is busy and
+  // bytes arrive in pieces), and after each, info_read until it has nothing: once more per transfer.
+  t.true(calls(b, 'multi_socket_action') <= 4, `${calls(b, 'multi_socket_action')} actions per transfer`);
+  t.is(Math.round((calls(b, 'multi_info_read') - calls(b, 'multi_socket_action')) * b.n), b.n);
   // C→JS: one write callback for the 1 KiB body, about one timer and a socket call or two.
   t.is(callbacks(b, 'write'), 1);
-  t.true(callbacks(b, 'timer') <= 1.1, `${callbacks(b, 'timer')} timer callbacks per transfer`);
-  t.true(callbacks(b, 'socket') <= 2.5, `${callbacks(b, 'socket')} socket callbacks per transfer`);
+  t.true(callbacks(b, 'timer') <= 1.5, `${callbacks(b, 'timer')} timer callbacks per transfer`);
+  t.true(callbacks(b, 'socket') <= 4, `${callbacks(b, 'socket')} socket callbacks per transfer`);
   t.is(callbacks(b, 'xferinfo'), 0, 'no progress callback unless progress is asked for');
 }
 
