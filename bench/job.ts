@@ -25,6 +25,11 @@ export interface Job {
    * line's case): no warm-up and no forced garbage collection in the process.
    */
   cold: boolean;
+  /**
+   * Memory is the point: RSS after close is read after `malloc_trim(0)`, so that memory the allocator
+   * keeps free for later does not count as memory the client kept.
+   */
+  memory: boolean;
 }
 
 /** A client's report: one JSON line on standard output. */
@@ -42,8 +47,15 @@ export interface Measurement {
   /** RSS before the first measured transfer and after the last one (after a GC for Node.js clients). */
   baselineRssKb?: number;
   afterRssKb?: number;
-  /** RSS once the client was closed (after a GC for Node.js clients): what it kept. */
+  /** RSS once the client was closed (after a GC for Node.js clients, and malloc_trim on memory jobs). */
   closedRssKb?: number;
+  /**
+   * Node.js clients: heap V8 has committed but does not use (heapTotal − heapUsed), before the first
+   * measured transfer and after close. V8 gives such pages back only lazily, so it does not count as
+   * memory the client kept.
+   */
+  baselineHeapFreeKb?: number;
+  closedHeapFreeKb?: number;
 }
 
 /** CURLOPT_BUFFERSIZE of every libcurl client, as curl's command line sets it (libcurl's default is 16 KiB). */
@@ -149,6 +161,22 @@ export class SlotPool<Slot> {
 
 const rssKb = (): number => Math.round(process.memoryUsage.rss() / 1024);
 
+const heapFreeKb = (): number => {
+  const { heapTotal, heapUsed } = process.memoryUsage();
+  return Math.round((heapTotal - heapUsed) / 1024);
+};
+
+/** glibc's malloc_trim (through koffi, loaded before the baseline is read), or nothing elsewhere. */
+async function mallocTrim(): Promise<() => void> {
+  try {
+    const { default: koffi } = await import('koffi');
+    const trim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+    return () => trim(0);
+  } catch {
+    return () => {};
+  }
+}
+
 const collectGarbage = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 /**
@@ -159,10 +187,12 @@ const collectGarbage = (): void => (globalThis as { gc?: () => void }).gc?.();
 export async function runNodeClient(setup: (job: Job) => NodeClient): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as Job;
   const gc = job.cold ? () => {} : collectGarbage;
+  const trim = job.memory ? await mallocTrim() : () => {};
   const client = setup(job);
   if (job.warmup > 0) await client.run(job.warmup);
   gc();
   const baselineRssKb = rssKb();
+  const baselineHeapFreeKb = heapFreeKb();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const tally = await client.run(job.total);
@@ -171,7 +201,11 @@ export async function runNodeClient(setup: (job: Job) => NodeClient): Promise<vo
   gc();
   const afterRssKb = rssKb();
   await client.close();
+  // Handles closed by close() are freed by their close callbacks, on the next turns of the loop (a
+  // cold job is timed to its exit: it does not wait).
+  if (!job.cold) await new Promise((resolve) => setTimeout(resolve, 100));
   gc();
+  trim();
   const measurement: Measurement = {
     ...tally,
     seconds,
@@ -180,6 +214,8 @@ export async function runNodeClient(setup: (job: Job) => NodeClient): Promise<vo
     baselineRssKb,
     afterRssKb,
     closedRssKb: rssKb(),
+    baselineHeapFreeKb,
+    closedHeapFreeKb: heapFreeKb(),
   };
   process.stdout.write(`${JSON.stringify(measurement)}\n`);
 }

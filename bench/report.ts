@@ -25,7 +25,10 @@ export interface Metrics {
   afterRssMiB?: number;
   /** Memory workloads: RSS once the client was closed. */
   closedRssMiB?: number;
-  /** Memory workloads: (RSS after close − RSS before) ÷ (peak RSS − RSS before): 0 when all was released. */
+  /**
+   * Memory workloads: (RSS after close − RSS before) ÷ (peak RSS − RSS before), V8's committed but
+   * unused heap taken off both RSS figures: 0 when all was released.
+   */
   keptAfterClose?: number;
   /** The client process from spawn to exit, as the orchestrator saw it. */
   wallMs: number;
@@ -62,8 +65,12 @@ export function assess(
   }
   if (baselineRssKb !== undefined && closedRssKb !== undefined) {
     metrics.closedRssMiB = closedRssKb / 1024;
-    metrics.keptAfterClose =
-      Math.max(0, closedRssKb - baselineRssKb) / Math.max(1, peakRssKb - baselineRssKb);
+    // Heap V8 keeps committed but unused is not counted as kept, before or after.
+    const kept =
+      closedRssKb -
+      (measurement.closedHeapFreeKb ?? 0) -
+      (baselineRssKb - (measurement.baselineHeapFreeKb ?? 0));
+    metrics.keptAfterClose = Math.max(0, kept) / Math.max(1, peakRssKb - baselineRssKb);
   }
   return { measurement, metrics, ...(reasons.length > 0 ? { invalid: reasons.join('; ') } : {}) };
 }
@@ -189,7 +196,8 @@ export function markdown(
     out.push(
       '',
       "rxcurl's bar: ratios within each run, then their median over runs (— when a side has no valid run " +
-        'or was not run; kept after close: (RSS after close − RSS before) ÷ (peak − before)):',
+        'or was not run; kept after close: (RSS after close − RSS before) ÷ (peak − before), without the ' +
+        'heap V8 has committed but does not use):',
       '',
       table(['workload', 'client', 'measure', 'value', 'bar', 'met'], rows),
     );

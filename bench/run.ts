@@ -149,6 +149,7 @@ async function runOne(
     h2: workload.h2,
     warmup: warmupOf(workload),
     cold: workload.cold,
+    memory: workload.memory,
     ...(outFile === undefined ? {} : { outFile }),
   };
   const record: RunRecord = { run, workload: workload.id, client: client.name, job };

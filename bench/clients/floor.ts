@@ -1,6 +1,6 @@
 /**
  * The floor under rxcurl: the thinnest koffi loop over the libcurl calls rxcurl makes. libcurl is
- * loaded as rxcurl loads it (RXCURL_LIBCURL, else libcurl.so.4); one poll handle per socket
+ * loaded as rxcurl loads it (RXCURL_LIBCURL, else libcurl.so.4); one poll handle per fd
  * (koffi.node.poll), `curl_multi_socket_action` from its callback and from a timer, one registered
  * socket, timer and write callback for the process, easy handles reused per slot with fixed-arity
  * setopt prototypes (x86-64 and Linux arm64, as rxcurl), bytes counted and never copied (written
@@ -115,8 +115,10 @@ await runNodeClient((job) => {
   const onSocket = (_easy: number, fd: number, what: number): number => {
     let poll = polls.get(fd);
     if (what === CURL_POLL_REMOVE) {
-      poll?.handle.close();
-      polls.delete(fd);
+      // Stopped, not closed: libcurl sends REMOVE when a keep-alive connection goes idle, and the
+      // next transfer on it starts the same handle again (a stopped handle is out of epoll, so the
+      // fd may also close and come back as another socket). Saves a handle per transfer (~5 µs).
+      poll?.handle.stop();
       return 0;
     }
     const interest = { readable: (what & CURL_POLL_IN) !== 0, writable: (what & CURL_POLL_OUT) !== 0 };
