@@ -9,7 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aptInstall, hasCommand } from './system.js';
 
@@ -43,9 +43,15 @@ const loads = (): boolean =>
     stdio: 'ignore',
   }).status === 0;
 
+/** Runs a build step quietly; when it fails, shows the end of what it printed. */
 function step(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): void {
   console.error(`bench: (${cwd}) ${command} ${args.join(' ')}`);
-  execFileSync(command, args, { cwd, env, stdio: ['ignore', process.stderr, 'inherit'] });
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status === 0) return;
+  console.error(`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n'));
+  throw new Error(
+    `${command} ${args[0]} failed (${result.error?.message ?? `exit status ${result.status}`})`,
+  );
 }
 
 function build(): void {
