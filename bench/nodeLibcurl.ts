@@ -50,7 +50,7 @@ function step(command: string, args: string[], cwd: string, env: NodeJS.ProcessE
   if (result.status === 0) return;
   console.error(`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n'));
   throw new Error(
-    `${command} ${args[0]} failed (${result.error?.message ?? `exit status ${result.status}`})`,
+    `${basename(command)} ${args[0]} failed (${result.error?.message ?? `exit status ${result.status}`})`,
   );
 }
 
