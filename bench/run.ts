@@ -1,8 +1,10 @@
 /**
- * `npm run bench`: rxcurl against libcurl in C, curl's CLI, undici and fetch, on the same workloads,
- * in the same run, against one nginx on 127.0.0.1.
+ * `npm run bench`: rxcurl (`transfer()` and `requestAll()`) against the floor under it (a bare koffi
+ * loop), node-libcurl, libcurl in C, curl's CLI, undici and fetch, on the same workloads, in the same
+ * run, against one nginx on 127.0.0.1.
  *
- *   npm run bench -- [--only 1k,64k,256m,4x256m,1g,h2,10k] [--clients rxcurl,c,curl,undici,fetch]
+ *   npm run bench -- [--only 1k,64k,256m,4x256m,1g,h2,10k,cold]
+ *                    [--clients rxcurl,rxcurl-all,floor,node-libcurl,c,curl,undici,fetch]
  *                    [--runs N] [--no-build]
  *
  * Prints a markdown table to stdout (progress goes to stderr) and writes every run as JSON to
@@ -97,6 +99,8 @@ interface Finished {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** From spawn to exit. */
+  seconds: number;
 }
 
 /** The client process running now (leader of its own process group), killed if the bench is stopped. */
@@ -105,6 +109,7 @@ let running: ChildProcess | undefined;
 function runProcess(argv: string[]): Promise<Finished> {
   const [command, ...args] = argv;
   return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
     const child = spawn(command!, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: JOB_TIMEOUT_MS,
@@ -113,12 +118,17 @@ function runProcess(argv: string[]): Promise<Finished> {
     running = child;
     let stdout = '';
     let stderr = '';
+    let seconds = 0;
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     child.once('error', reject);
+    child.once('exit', () => {
+      seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    });
     child.once('close', (code, signal) => {
       running = undefined;
-      resolve({ exitCode: code ?? 128 + (signal === null ? 0 : constants.signals[signal]), stdout, stderr });
+      const exitCode = code ?? 128 + (signal === null ? 0 : constants.signals[signal]);
+      resolve({ exitCode, stdout, stderr, seconds });
     });
   });
 }
@@ -138,6 +148,8 @@ async function runOne(
     concurrency: workload.concurrency,
     h2: workload.h2,
     warmup: warmupOf(workload),
+    cold: workload.cold,
+    memory: workload.memory,
     ...(outFile === undefined ? {} : { outFile }),
   };
   const record: RunRecord = { run, workload: workload.id, client: client.name, job };
@@ -150,7 +162,10 @@ async function runOne(
       if (size !== expected) problems.push(`file of ${size ?? 'no'} bytes instead of ${expected}`);
       rmSync(outFile, { force: true });
     }
-    Object.assign(record, assess(client.parse(finished.stdout, job), expected, job, problems));
+    Object.assign(
+      record,
+      assess(client.parse(finished.stdout, job), expected, job, problems, finished.seconds),
+    );
   } catch {
     const output = `${finished.stderr}${finished.stdout}`.trim().slice(-500);
     record.invalid = `exit ${finished.exitCode}, no measurement: ${output}`;
@@ -203,8 +218,15 @@ async function main(): Promise<void> {
   console.error(`bench: ${JSON.stringify(machine)}`);
 
   const skipped = new Map<string, string>();
+  for (const client of clients) {
+    const why = client.prepare?.();
+    if (why === undefined) continue;
+    console.error(`bench: ${client.name} will not run: ${why}`);
+    for (const w of workloads) skipped.set(`${w.id}/${client.name}`, why);
+  }
   for (const w of workloads) {
     for (const client of clients) {
+      if (skipped.has(`${w.id}/${client.name}`)) continue;
       const why = client.skip(w);
       if (why !== undefined) skipped.set(`${w.id}/${client.name}`, why);
     }

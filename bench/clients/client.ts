@@ -17,6 +17,8 @@ export interface Client {
   name: string;
   /** Why this client cannot run the workload, or undefined. */
   skip(workload: Workload): string | undefined;
+  /** Builds what the client needs before the runs; returns why it cannot run at all, or undefined. */
+  prepare?(): string | undefined;
   argv(job: Job, tools: Tools): string[];
   parse(stdout: string, job: Job): Measurement;
 }

@@ -1,16 +1,18 @@
 /**
- * The clients of the bench. rxcurl.ts, undici.ts and fetch.ts are the Node.js programs (compiled to bench/.build);
- * c.ts and curl.ts start native programs.
+ * The clients of the bench. rxcurl.ts, rxcurl-all.ts, floor.ts, node-libcurl.ts, undici.ts and
+ * fetch.ts are the Node.js programs (compiled to bench/.build); c.ts and curl.ts start native programs.
  */
 import { join } from 'node:path';
 import type { Measurement } from '../job.js';
+import { ensureNodeLibcurl } from '../nodeLibcurl.js';
 import { c } from './c.js';
 import { type Client, lastJsonLine } from './client.js';
 import { curl } from './curl.js';
 
-const nodeClient = (name: string, skip: Client['skip'] = () => undefined): Client => ({
+const nodeClient = (name: string, options: Partial<Pick<Client, 'skip' | 'prepare'>> = {}): Client => ({
   name,
-  skip,
+  skip: () => undefined,
+  ...options,
   argv: (job, tools) => [
     process.execPath,
     '--expose-gc',
@@ -22,8 +24,13 @@ const nodeClient = (name: string, skip: Client['skip'] = () => undefined): Clien
 
 export const CLIENTS: Client[] = [
   nodeClient('rxcurl'),
+  nodeClient('rxcurl-all', {
+    skip: (w) => (w.download ? 'requestAll() buffers every body: no download to a file' : undefined),
+  }),
+  nodeClient('floor'),
+  nodeClient('node-libcurl', { prepare: ensureNodeLibcurl }),
   c,
   curl,
   nodeClient('undici'),
-  nodeClient('fetch', (w) => (w.h2 ? "Node's fetch speaks HTTP/1.1 only" : undefined)),
+  nodeClient('fetch', { skip: (w) => (w.h2 ? "Node's fetch speaks HTTP/1.1 only" : undefined) }),
 ];

@@ -2,17 +2,15 @@
  * rxcurl through its public API (the built package, `dist/`): `transfer()` with its `data` events
  * counted, concurrency by `mergeMap`; `download()` for the download workload. One Curl per process.
  */
-import { Curl, type CurlRequest, type DownloadEvent, type TransferEvent } from 'rxcurl';
+import { Curl, type DownloadEvent, type TransferEvent } from 'rxcurl';
 import { catchError, EMPTY, mergeMap, type Observable, range } from 'rxjs';
-import { runNodeClient, type Tally } from '../job.js';
+import { httpVersionOf, runNodeClient, rxcurlRequest, type Tally } from '../job.js';
 
 await runNodeClient((job) => {
   const curl = new Curl();
-  const request: CurlRequest = job.h2
-    ? { url: job.url, httpVersion: '2', tls: { insecure: true } }
-    : { url: job.url };
+  const request = rxcurlRequest(job);
   const { outFile } = job;
-  const httpVersion = job.h2 ? '2' : '1.1';
+  const httpVersion = httpVersionOf(job).name;
 
   const count = (tally: Tally, event: TransferEvent | DownloadEvent): void => {
     switch (event.type) {
