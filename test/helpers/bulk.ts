@@ -1,6 +1,8 @@
-// Large bodies made on the fly, and a sampler of the process's resident memory, for the tests that
-// check transfers of hundreds of MiB run in flat memory.
+// Large bodies made on the fly and checked without holding them, for the tests that move hundreds
+// of MiB through the flow control of uploads and toFile. (Memory itself is measured by the bench,
+// never asserted by tests: bench/workloads.ts.)
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 
 export const KiB = 1024;
@@ -25,8 +27,11 @@ export interface GeneratedBody {
   produced(): number;
 }
 
-/** A Readable of `size` bytes made lazily in `chunkSize` chunks, hashing what it hands out. */
-export function generatedBody(size: number, chunkSize = 64 * KiB): GeneratedBody {
+/**
+ * A Readable of `size` bytes made lazily in `chunkSize` chunks, hashing what it hands out.
+ * `beforeRead` runs each time the stream asks for more, before the next chunk is made.
+ */
+export function generatedBody(size: number, chunkSize = 64 * KiB, beforeRead?: () => void): GeneratedBody {
   const hash = createHash('sha256');
   let produced = 0;
   let index = 0;
@@ -34,6 +39,7 @@ export function generatedBody(size: number, chunkSize = 64 * KiB): GeneratedBody
   const readable = new Readable({
     highWaterMark: chunkSize,
     read() {
+      beforeRead?.();
       if (produced >= size) {
         digest ??= hash.digest('hex');
         this.push(null);
@@ -86,30 +92,13 @@ export async function writeGenerated(
   }
 }
 
-export interface RssSampler {
-  /** Stops sampling; the RSS at start, the highest sample, and their difference, in bytes. */
-  stop(): { baseline: number; peak: number; growth: number; samples: number };
-}
-
-/** Samples process.memoryUsage.rss() every `intervalMs` from now on. */
-export function sampleRss(intervalMs = 25): RssSampler {
-  const baseline = process.memoryUsage.rss();
-  let peak = baseline;
-  let samples = 0;
-  const sample = () => {
-    samples++;
-    peak = Math.max(peak, process.memoryUsage.rss());
-  };
-  const timer = setInterval(sample, intervalMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return { baseline, peak, growth: peak - baseline, samples };
-    },
-  };
-}
-
-export function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+/** The sha256 of a file, read in 1 MiB pieces (never held whole). */
+export function fileDigest(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path, { highWaterMark: MiB })
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
 }

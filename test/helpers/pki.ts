@@ -181,13 +181,17 @@ export function startHttpsServer(
   return listen(server, 'https');
 }
 
-/** An HTTP/2-only TLS server (no HTTP/1.1 fallback) with the PKI's server certificate. */
+/**
+ * An HTTP/2 TLS server with the PKI's server certificate: HTTP/2 only (no HTTP/1.1 fallback) unless
+ * `options` say `allowHTTP1: true`, then ALPN picks one.
+ */
 export function startHttp2SecureServer(
   pki: Pki,
   handler: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  options: http2.SecureServerOptions = {},
 ): Promise<SecureServer<http2.Http2SecureServer>> {
   const server = http2.createSecureServer(
-    { key: pki.serverKey, cert: pki.serverCert, allowHTTP1: false },
+    { key: pki.serverKey, cert: pki.serverCert, allowHTTP1: false, ...options },
     handler,
   );
   return listen(server, 'https');

@@ -1,8 +1,12 @@
-// Local servers for the integration tests: everything listens on 127.0.0.1, port 0.
+// Local servers for the transfer tests (everything listens on 127.0.0.1, port 0), and the small
+// helpers those tests share: a Curl and a temporary folder per test, payloads, checksums, waiting.
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { Curl, type CurlOptions } from '../../src/index.js';
 
@@ -102,6 +106,13 @@ export function useCurl(t: ExecutionContext, options?: CurlOptions): Curl {
   const curl = new Curl(options);
   t.teardown(() => curl.close());
   return curl;
+}
+
+/** A new empty folder under the system's temporary folder, removed with its contents when the test ends. */
+export function useTempDir(t: ExecutionContext, prefix = 'rxcurl-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 export function sha256(data: Uint8Array | string): string {

@@ -1,15 +1,18 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom } from 'rxjs';
 import { Curl } from '../../src/index.js';
-import { useCurl, useServer } from '../helpers/servers.js';
+import { useCurl, useServer, useTempDir, waitFor } from '../helpers/servers.js';
 
-/** /login sets session=s3cret; /private answers 200 only with that cookie, and says what it got. */
+/**
+ * /login sets session=s3cret; /private answers 200 only with that cookie, and says what it got;
+ * /hold never answers.
+ */
 async function serveSession(t: ExecutionContext) {
   const cookiesSeen: Array<string | undefined> = [];
   const server = await useServer(t, (req, res) => {
+    if (req.url === '/hold') return;
     if (req.url === '/login') {
       res.writeHead(200, { 'set-cookie': 'session=s3cret; Path=/; HttpOnly' }).end('logged in');
       return;
@@ -21,11 +24,7 @@ async function serveSession(t: ExecutionContext) {
   return { server, cookiesSeen };
 }
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rxcurl-cookies-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext) => useTempDir(t, 'rxcurl-cookies-');
 
 test('cookies: true keeps the cookie from /login and sends it to /private', async (t) => {
   const { server, cookiesSeen } = await serveSession(t);
@@ -45,15 +44,28 @@ test('the cookie engine is shared by the transfers of one Curl, not across Curls
   const first = useCurl(t, { cookies: true });
   const second = useCurl(t, { cookies: true });
   await lastValueFrom(first.request(`${server.url}/login`));
+  t.is(first.stats().pooledHandles, 1);
+  // The easy handle that logged in is kept busy, so the next transfer of `first` runs on another
+  // one: the cookie reaches it through the Curl's shared cookie engine, not through a handle.
+  const hold = first.request(`${server.url}/hold`).subscribe({ error: () => {} });
+  t.teardown(() => hold.unsubscribe());
+  await waitFor(() => server.requests.some((req) => req.url === '/hold'), 'the held request to arrive');
+  t.like(first.stats(), { transfers: 1, pooledHandles: 0 });
+  const same = await lastValueFrom(first.request(`${server.url}/private`));
+  t.is(same.status, 200, 'a later transfer of the same Curl sends the cookie');
+  t.is(same.text(), 'private stuff');
+  t.is(first.stats().easyHandles, 1, 'the held transfer still has the handle that logged in');
+  hold.unsubscribe();
   const elsewhere = await lastValueFrom(second.request(`${server.url}/private`));
-  t.is(elsewhere.status, 401);
-  t.deepEqual(cookiesSeen, [undefined]);
+  t.is(elsewhere.status, 401, 'another Curl does not');
+  t.deepEqual(cookiesSeen, ['session=s3cret', undefined]);
 });
 
 test('without cookies (the default) the server sees no cookie', async (t) => {
   const { server, cookiesSeen } = await serveSession(t);
   const curl = useCurl(t);
-  await lastValueFrom(curl.request(`${server.url}/login`));
+  const login = await lastValueFrom(curl.request(`${server.url}/login`));
+  t.is(login.headers['set-cookie'], 'session=s3cret; Path=/; HttpOnly', 'the server did set one');
   const after = await lastValueFrom(curl.request(`${server.url}/private`));
   t.is(after.status, 401);
   t.deepEqual(cookiesSeen, [undefined]);

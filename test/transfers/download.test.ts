@@ -1,19 +1,22 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom, toArray } from 'rxjs';
 import { partialPath } from '../../src/api/downloadTo.js';
 import { CurlError, type DownloadEvent, HttpError } from '../../src/index.js';
-import { randomPayload, sha256, useCurl, useServer, waitFor } from '../helpers/servers.js';
+import {
+  freePort,
+  randomPayload,
+  sha256,
+  useCurl,
+  useServer,
+  useTempDir,
+  waitFor,
+} from '../helpers/servers.js';
 
 const PAYLOAD = randomPayload(4 * 1024 * 1024 + 321);
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rxcurl-dl-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext) => useTempDir(t, 'rxcurl-dl-');
 
 interface FileServerOptions {
   /** Answer every request with 200 and the whole body, whatever its Range header. */
@@ -23,19 +26,23 @@ interface FileServerOptions {
 /**
  * /file: PAYLOAD, with `Range: bytes=N-` honoured (206) unless ignoreRange; a range past the end
  * is a 416. /missing: 404. /reset: 1 MiB of PAYLOAD, then the connection is destroyed.
- * /stall: 1 MiB, then nothing. /slow: PAYLOAD in 16 pieces, one every 40 ms.
+ * /cut-once: like /reset the first time, like /file after. /stall: 1 MiB, then nothing.
+ * /slow: PAYLOAD in 16 pieces, one every 40 ms.
  */
 async function serveFiles(t: ExecutionContext, options: FileServerOptions = {}) {
   const ranges: Array<string | undefined> = [];
+  let cuts = 0;
   const server = await useServer(t, (req, res) => {
     ranges.push(req.headers.range);
+    const cut = req.url === '/reset' || (req.url === '/cut-once' && cuts++ === 0);
+    if (cut) {
+      res.writeHead(200, { 'content-length': PAYLOAD.length });
+      res.write(PAYLOAD.subarray(0, 1024 * 1024), () => setTimeout(() => res.destroy(), 30));
+      return;
+    }
     switch (req.url) {
       case '/missing':
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not here');
-        return;
-      case '/reset':
-        res.writeHead(200, { 'content-length': PAYLOAD.length });
-        res.write(PAYLOAD.subarray(0, 1024 * 1024), () => setTimeout(() => res.destroy(), 30));
         return;
       case '/stall':
         res.writeHead(200, { 'content-length': PAYLOAD.length });
@@ -90,6 +97,7 @@ test('download() writes the body exactly; only the final file is left', async (t
   t.is(done.path, path);
   t.is(done.bytes, PAYLOAD.length);
   t.is(done.result.status, 200);
+  t.true(done.result.ok);
   t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
   t.deepEqual(readdirSync(dir), ['payload.bin']);
   t.deepEqual(
@@ -110,7 +118,7 @@ test('download() over an existing file replaces it', async (t) => {
   t.deepEqual(readdirSync(dir), ['payload.bin']);
 });
 
-test('a 404 is an HttpError and leaves no file, neither the target nor a partial', async (t) => {
+test('a 404 is an HttpError and leaves no file, neither the target nor a partial; an existing file is left as it was', async (t) => {
   const { server } = await serveFiles(t);
   const curl = useCurl(t);
   const dir = tempDir(t);
@@ -121,6 +129,29 @@ test('a 404 is an HttpError and leaves no file, neither the target nor a partial
   t.is((err as HttpError).url, `${server.url}/missing`);
   t.false(existsSync(path));
   t.false(existsSync(partialPath(path)));
+  t.deepEqual(readdirSync(dir), []);
+
+  writeFileSync(path, 'previous');
+  let leftAtError: string[] | undefined;
+  const again = await t.throwsAsync(
+    lastValueFrom(curl.download(`${server.url}/missing`, path)).catch((e) => {
+      leftAtError = readdirSync(dir);
+      throw e;
+    }),
+  );
+  t.is((again as HttpError).status, 404);
+  t.deepEqual(leftAtError, ['missing.bin'], 'the partial file is gone when the error arrives');
+  t.is(readFileSync(path, 'utf8'), 'previous');
+});
+
+test('a refused connection is CurlError 7 and creates no file', async (t) => {
+  const port = await freePort();
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const err = await t.throwsAsync(lastValueFrom(curl.download(`http://127.0.0.1:${port}/`, join(dir, 'x'))), {
+    instanceOf: CurlError,
+  });
+  t.is(err.code, 7);
   t.deepEqual(readdirSync(dir), []);
 });
 
@@ -148,17 +179,23 @@ async function stalledDownload(t: ExecutionContext, bytes: number) {
   const curl = useCurl(t);
   const dir = tempDir(t);
   const partial = partialPath(join(dir, 'stalled.bin'));
-  const subscription = curl.download(`${server.url}/stall`, join(dir, 'stalled.bin')).subscribe();
-  await waitFor(() => existsSync(partial) && readFileSync(partial).length >= bytes, `${bytes} bytes on disk`);
+  const delivered: string[] = [];
+  const subscription = curl.download(`${server.url}/stall`, join(dir, 'stalled.bin')).subscribe({
+    next: (event) => delivered.push(event.type),
+    error: (err) => delivered.push(`error ${err}`),
+    complete: () => delivered.push('complete'),
+  });
+  await waitFor(() => existsSync(partial) && statSync(partial).size >= bytes, `${bytes} bytes on disk`);
   subscription.unsubscribe();
-  return { curl, dir };
+  return { curl, dir, delivered };
 }
 
-test('unsubscribing mid-body leaves no file', async (t) => {
-  const { curl, dir } = await stalledDownload(t, 1024 * 1024);
+test('unsubscribing mid-body leaves no file, and delivers nothing', async (t) => {
+  const { curl, dir, delivered } = await stalledDownload(t, 1024 * 1024);
   await waitFor(() => readdirSync(dir).length === 0, 'the partial file to be removed');
   t.deepEqual(readdirSync(dir), []);
-  t.is(curl.stats().transfers, 0);
+  t.deepEqual(delivered, [], 'no error and no completion after an unsubscribe');
+  t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
 });
 
 test('close() right after unsubscribing a download resolves once its partial file is gone', async (t) => {
@@ -183,6 +220,28 @@ test('resume: an existing partial file is continued with a Range request', async
   t.is(done.result.downloadedBytes, PAYLOAD.length - have, 'only the rest went over the network');
   t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
   t.deepEqual(readdirSync(dir), ['resumed.bin']);
+});
+
+test('resume: a download cut short keeps its partial file, and the next attempt continues it', async (t) => {
+  const { server, ranges } = await serveFiles(t);
+  const curl = useCurl(t);
+  const dir = tempDir(t);
+  const path = join(dir, 'cut.bin');
+  const err = await t.throwsAsync(
+    lastValueFrom(curl.download({ url: `${server.url}/cut-once`, resume: true }, path)),
+  );
+  t.true(err instanceof CurlError, String(err));
+  t.deepEqual(readdirSync(dir), [basename(partialPath(path))], 'the partial file is kept for the resume');
+  const kept = statSync(partialPath(path)).size;
+  t.true(kept > 0 && kept <= 1024 * 1024, `${kept} bytes kept`);
+  const done = (await lastValueFrom(
+    curl.download({ url: `${server.url}/cut-once`, resume: true }, path),
+  )) as Extract<DownloadEvent, { type: 'done' }>;
+  t.deepEqual(ranges, [undefined, `bytes=${kept}-`]);
+  t.is(done.bytes, PAYLOAD.length);
+  t.is(done.result.downloadedBytes, PAYLOAD.length - kept);
+  t.is(sha256(readFileSync(path)), sha256(PAYLOAD));
+  t.deepEqual(readdirSync(dir), ['cut.bin']);
 });
 
 test('resume without a partial file downloads the whole body with no Range header', async (t) => {

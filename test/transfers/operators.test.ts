@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
@@ -10,6 +9,7 @@ import {
   lastValueFrom,
   type SchedulerAction,
   type SchedulerLike,
+  tap,
   throwError,
   toArray,
 } from 'rxjs';
@@ -37,6 +37,8 @@ import {
   type TestServer,
   useCurl,
   useServer,
+  useTempDir,
+  waitFor,
 } from '../helpers/servers.js';
 
 const BINARY = randomPayload(300_000);
@@ -55,8 +57,9 @@ function recordingScheduler(): { scheduler: SchedulerLike; delays: number[] } {
 }
 
 test('body(), text() and json() on transfer() collect the body', async (t) => {
+  const large = randomPayload(3 * 1024 * 1024);
   const server = await useServer(t, (req, res) => {
-    if (req.url === '/bin') res.end(BINARY);
+    if (req.url === '/bin') res.end(large);
     else if (req.url === '/text') res.end('grüße, 世界 ✓');
     else
       res
@@ -64,9 +67,18 @@ test('body(), text() and json() on transfer() collect the body', async (t) => {
         .end(JSON.stringify({ a: [1, 2, { b: null }], s: 'x' }));
   });
   const curl = useCurl(t);
-  const bytes = await lastValueFrom(curl.transfer(`${server.url}/bin`).pipe(body()));
+  let chunks = 0;
+  const bytes = await lastValueFrom(
+    curl.transfer(`${server.url}/bin`).pipe(
+      tap((event) => {
+        if (event.type === 'data') chunks++;
+      }),
+      body(),
+    ),
+  );
   t.true(Buffer.isBuffer(bytes));
-  t.is(sha256(bytes), sha256(BINARY));
+  t.true(chunks > 1, `body() joined ${chunks} data events`);
+  t.is(sha256(bytes), sha256(large));
   t.is(await lastValueFrom(curl.transfer(`${server.url}/text`).pipe(text())), 'grüße, 世界 ✓');
   t.deepEqual(await lastValueFrom(curl.transfer(`${server.url}/json`).pipe(json())), {
     a: [1, 2, { b: null }],
@@ -90,15 +102,33 @@ function serve500(t: ExecutionContext) {
   });
 }
 
-test('ensureOk() on transfer(): a 500 is an HttpError with status, headers and url, before any body', async (t) => {
-  const server = await serve500(t);
+test('ensureOk() on transfer(): a 500 is an HttpError with status, headers and url, before any body; the transfer is cancelled', async (t) => {
+  // A large body, sent slowly: 64 KiB every 10 ms, for far longer than the test. If ensureOk()
+  // waited for the body, or let data through, or left the transfer running, it would show.
+  const piece = randomPayload(64 * 1024);
+  let sent = 0;
+  let closedMidBody: boolean | undefined;
+  const server = await useServer(t, (req, res) => {
+    res.writeHead(500, { 'content-type': 'text/plain', 'x-trace': 'abc123' });
+    const timer = setInterval(() => {
+      if (sent++ < 10_000) res.write(piece);
+      else res.end();
+    }, 10);
+    res.write(piece);
+    req.socket.once('close', () => {
+      clearInterval(timer);
+      closedMidBody = !res.writableFinished;
+    });
+  });
   const curl = useCurl(t);
-  const seen: string[] = [];
+  const passed: string[] = [];
   const err = await t.throwsAsync(
-    lastValueFrom(curl.transfer(`${server.url}/fail`).pipe(ensureOk(), toArray())).catch((e) => {
-      seen.push('error');
-      throw e;
-    }),
+    lastValueFrom(
+      curl.transfer(`${server.url}/fail`).pipe(
+        ensureOk(),
+        tap((event) => passed.push(event.type)),
+      ),
+    ),
   );
   t.true(err instanceof HttpError);
   const httpError = err as HttpError;
@@ -107,8 +137,10 @@ test('ensureOk() on transfer(): a 500 is an HttpError with status, headers and u
   t.is(httpError.headers['content-type'], 'text/plain');
   t.is(httpError.url, `${server.url}/fail`);
   t.is(httpError.response, undefined, 'nothing was buffered');
-  t.deepEqual(seen, ['error']);
-  t.is(curl.stats().transfers, 0, 'the transfer was cancelled');
+  t.deepEqual(passed, [], 'no event, and so no data, passed ensureOk()');
+  t.like(curl.stats(), { transfers: 0, easyHandles: 0 }, 'the transfer was cancelled');
+  await waitFor(() => closedMidBody !== undefined, 'the server to see the connection close');
+  t.true(closedMidBody, 'the connection closed while the server was still sending the body');
 });
 
 test('ensureOk() on request(): a 500 is an HttpError that carries the buffered response', async (t) => {
@@ -121,13 +153,27 @@ test('ensureOk() on request(): a 500 is an HttpError that carries the buffered r
   t.is(httpError.headers['x-trace'], 'abc123');
   t.is(httpError.url, `${server.url}/fail`);
   t.is((httpError.response as CurlResponse).text(), 'it broke');
+  t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
 });
 
 test('ensureOk() lets a 2xx or 3xx through unchanged', async (t) => {
-  const server = await useServer(t, (_req, res) => res.writeHead(204).end());
+  const server = await useServer(t, (req, res) => {
+    if (req.url === '/204') res.writeHead(204).end();
+    else if (req.url === '/304') res.writeHead(304).end();
+    else res.end('fine');
+  });
   const curl = useCurl(t);
-  const response = await lastValueFrom(curl.request(`${server.url}/`).pipe(ensureOk()));
-  t.is(response.status, 204);
+  const ok = await lastValueFrom(curl.request(`${server.url}/200`).pipe(ensureOk()));
+  t.is(ok.status, 200);
+  t.is(ok.text(), 'fine');
+  t.is((await lastValueFrom(curl.request(`${server.url}/204`).pipe(ensureOk()))).status, 204);
+  t.is((await lastValueFrom(curl.request(`${server.url}/304`).pipe(ensureOk()))).status, 304);
+  const events = await lastValueFrom(curl.transfer(`${server.url}/200`).pipe(ensureOk(), toArray()));
+  t.deepEqual(
+    events.map((e) => e.type),
+    ['response', 'data', 'done'],
+    'on transfer() every event passes',
+  );
 });
 
 test('retryTransient: 503 twice (Retry-After: 0), then 200 → success after 3 requests', async (t) => {
@@ -329,8 +375,7 @@ test('a Readable that an earlier transfer consumed is refused with INVALID_INPUT
 });
 
 test('toFile(keepPartial): every byte that arrived is on disk when the error is delivered', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'rxcurl-tofile-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useTempDir(t, 'rxcurl-tofile-');
   const path = join(dir, 'part.bin');
   const chunks = Array.from({ length: 200 }, (_, i) => BINARY.subarray(i * 1000, i * 1000 + 1000));
   const failure = new Error('connection lost');

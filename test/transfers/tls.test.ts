@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import type https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import test from 'ava';
@@ -8,6 +9,12 @@ import { useCurl } from '../helpers/servers.js';
 
 const pki = makePki();
 
+/** 'client <CN>' for the client certificate the TLS connection of `req` presented, 'client none' without one. */
+function answerWithPeer(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const peer = (req.socket as TLSSocket).getPeerCertificate();
+  res.end(`client ${peer.subject?.CN ?? 'none'}`);
+}
+
 /** A plain HTTPS server; answers 'secure hello'. */
 let open: SecureServer<https.Server>;
 /** An HTTPS server that requires a client certificate signed by the CA; answers with its CN. */
@@ -15,14 +22,11 @@ let mutual: SecureServer<https.Server>;
 
 test.before(async () => {
   open = await startHttpsServer(pki, (_req, res) => res.end('secure hello'));
-  mutual = await startHttpsServer(
-    pki,
-    (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate();
-      res.end(`client ${peer.subject?.CN ?? 'none'}`);
-    },
-    { ca: pki.ca, requestCert: true, rejectUnauthorized: true },
-  );
+  mutual = await startHttpsServer(pki, answerWithPeer, {
+    ca: pki.ca,
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
 });
 
 test.after.always(async () => {
@@ -118,14 +122,37 @@ test('without a client certificate the mutual-TLS server refuses: CurlError', as
   t.not((err as CurlError).code, 0);
 });
 
-test('TLS and plain requests on one Curl do not leak settings into each other', async (t) => {
-  // Pooled easy handles are reused: a request without tls after one with a client cert must not
-  // keep the cert, and a request without a CA after one with it must fail verification again.
+test('a client certificate set on one request is not sent by the next request, which has none', async (t) => {
+  // Pooled easy handles keep their options: the second request runs on the handle of the first
+  // (one pooled handle at the end proves it) and must not present the first one's certificate.
+  // Two servers that ask for a certificate but do not require one: the second request goes to
+  // another port, so libcurl can neither reuse the first TLS connection nor resume its session,
+  // and what the second server sees is what the handle sends.
+  const asking = { ca: pki.ca, requestCert: true, rejectUnauthorized: false };
+  const first = await startHttpsServer(pki, answerWithPeer, asking);
+  t.teardown(() => first.close());
+  const second = await startHttpsServer(pki, answerWithPeer, asking);
+  t.teardown(() => second.close());
   const curl = useCurl(t);
   const withCert = await lastValueFrom(
-    curl.request({ url: `${mutual.url}/`, tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } }),
+    curl.request({ url: `${first.url}/`, tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } }),
   );
-  t.is(withCert.text(), `client ${pki.clientName}`);
+  t.is(withCert.text(), `client ${pki.clientName}`, 'the certificate is sent when set');
+  const without = await lastValueFrom(curl.request({ url: `${second.url}/`, tls: { ca: pki.ca } }));
+  t.is(without.text(), 'client none', 'no certificate on the request after');
+  t.is(second.connections(), 1);
+  t.is(curl.stats().pooledHandles, 1, 'both requests ran on the same easy handle');
+});
+
+test('a CA set on one request does not verify the next request, which has none', async (t) => {
+  const curl = useCurl(t);
+  // Through 'localhost', then 127.0.0.1: two connections, whatever libcurl's rules for reusing one.
+  const verified = await lastValueFrom(
+    curl.request({ url: `https://localhost:${open.port}/`, tls: { ca: pki.ca } }),
+  );
+  t.is(verified.text(), 'secure hello');
   const err = await t.throwsAsync(lastValueFrom(curl.request(`${open.url}/`)));
-  t.is((err as CurlError).code, 60);
+  t.true(err instanceof CurlError);
+  t.is((err as CurlError).code, 60, 'verification fails again without the CA');
+  t.is(curl.stats().pooledHandles, 1, 'both requests ran on the same easy handle');
 });

@@ -1,15 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { lastValueFrom } from 'rxjs';
 import { CurlError } from '../../src/index.js';
-import { useCurl, useServer } from '../helpers/servers.js';
+import { useCurl, useServer, useTempDir } from '../helpers/servers.js';
 
 function tempFile(t: ExecutionContext, content: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rxcurl-protocols-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useTempDir(t, 'rxcurl-protocols-');
   const path = join(dir, 'secret.txt');
   writeFileSync(path, content);
   return pathToFileURL(path).href;

@@ -1,7 +1,6 @@
-import http2 from 'node:http2';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { lastValueFrom, map, mergeMap, range, toArray } from 'rxjs';
-import { delay, listenForTest, useCurl, useServer } from '../helpers/servers.js';
+import { delay, useCurl, useServer } from '../helpers/servers.js';
 
 const answer = (i: string) => `answer ${i}`;
 
@@ -48,33 +47,4 @@ test('300 transfers on connections the server closes after each answer (fd numbe
   t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
   await delay(20);
   t.is(curl.stats().sockets, 0, 'no socket is still watched');
-});
-
-async function startH2c(t: ExecutionContext) {
-  const server = http2.createServer();
-  let sessions = 0;
-  server.on('session', () => sessions++);
-  server.on('stream', (stream, headers) => {
-    const path = String(headers[':path']);
-    setTimeout(() => {
-      stream.respond({ ':status': 200, 'content-type': 'text/plain', 'x-path': path });
-      stream.end(answer(path));
-    }, 5);
-  });
-  const port = await listenForTest(t, server);
-  return { url: `http://127.0.0.1:${port}`, sessions: () => sessions };
-}
-
-// Only one transfer: libcurl 7.88.1 fails a second transfer reusing an h2c prior-knowledge connection
-// to node:http2 with CURLE_HTTP2 (the curl 7.88.1 CLI does the same). Multiplexing is tested over TLS.
-test('HTTP/2 with prior knowledge: the response says 2', async (t) => {
-  const server = await startH2c(t);
-  const curl = useCurl(t);
-  const response = await lastValueFrom(
-    curl.request({ url: `${server.url}/one`, httpVersion: '2-prior-knowledge' }),
-  );
-  t.is(response.text(), answer('/one'));
-  t.is(response.httpVersion, '2');
-  t.is(response.result.httpVersion, '2');
-  t.is(response.headers['x-path'], '/one');
 });

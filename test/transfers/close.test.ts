@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import test from 'ava';
 import { lastValueFrom, type Observable, toArray } from 'rxjs';
 import { Curl, CurlError, type TransferResult } from '../../src/index.js';
@@ -98,7 +100,7 @@ test('close() on an idle Curl that has done some work resolves and frees everyth
   t.teardown(() => curl.close());
   const response = await lastValueFrom(curl.request(`${server.url}/ok`));
   t.is(response.text(), 'ok');
-  t.true(curl.stats().pooledHandles >= 1);
+  t.is(curl.stats().pooledHandles, 1);
   await curl.close();
   t.like(curl.stats(), { transfers: 0, easyHandles: 0, pooledHandles: 0, sockets: 0, timerArmed: false });
   await waitFor(() => server.sockets.size === 0, 'the kept-alive connection to close');
@@ -163,4 +165,29 @@ test('close() called from inside a data handler aborts that transfer and the oth
   t.like(await other, { code: 'ABORTED' });
   await t.notThrowsAsync(closing!);
   t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
+});
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+// Reachability after forced collections, not memory figures: a WeakRef to each closed Curl's engine.
+test('a closed Curl does not stay reachable: its engine and driver can be collected', async (t) => {
+  const server = await useServer(t, (_req, res) => {
+    res.end('ok');
+  });
+  const engines: WeakRef<object>[] = [];
+  for (let i = 0; i < 10; i++) {
+    const curl = new Curl();
+    t.is((await lastValueFrom(curl.request(`${server.url}/`))).text(), 'ok');
+    // The engine is private; it is what the process-wide callback tables could keep alive.
+    engines.push(new WeakRef((curl as unknown as { engine: object }).engine));
+    await curl.close();
+  }
+  for (let i = 0; i < 5; i++) {
+    gc();
+    await delay(10);
+  }
+  const alive = engines.filter((ref) => ref.deref() !== undefined).length;
+  // The last one may still be held by a pending promise job or a register of V8's; no more.
+  t.true(alive <= 1, `${alive} of ${engines.length} closed engines are still reachable`);
 });

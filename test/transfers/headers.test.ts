@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
+import { Curl, RXCURL_VERSION } from '../../src/index.js';
 import { startTcpServer, useCurl, useServer } from '../helpers/servers.js';
 
 /** Answers with the request headers it received, as JSON, and sets some repeated headers. */
@@ -65,15 +66,40 @@ test('request headers: object, arrays and pairs reach the server', async (t) => 
   t.false('x-one' in seen2, 'headers of an earlier request on a reused handle are gone');
 });
 
-test('the default user agent names rxcurl and libcurl; userAgent replaces it', async (t) => {
-  const server = await serveHeaders(t);
+test('the default user agent is rxcurl/<version> libcurl/<version>; userAgent overrides it', async (t) => {
+  const server = await useServer(t, (req, res) => res.end(req.headers['user-agent'] ?? '(none)'));
   const curl = useCurl(t);
-  const plain = (await lastValueFrom(curl.request(`${server.url}/`))).json<Record<string, string[]>>();
-  t.regex(plain['user-agent'][0], /^rxcurl\/\S+ libcurl\/\d+\.\d+\.\d+$/);
-  const custom = (await lastValueFrom(curl.request({ url: `${server.url}/`, userAgent: 'tester/1' }))).json<
-    Record<string, string[]>
-  >();
-  t.deepEqual(custom['user-agent'], ['tester/1']);
+  const byDefault = await lastValueFrom(curl.request(`${server.url}/`));
+  t.is(byDefault.text(), `rxcurl/${RXCURL_VERSION} libcurl/${Curl.version.libcurl}`);
+  const custom = await lastValueFrom(curl.request({ url: `${server.url}/`, userAgent: 'my-agent/2.0' }));
+  t.is(custom.text(), 'my-agent/2.0');
+  // The override does not stick to the pooled easy handle.
+  const again = await lastValueFrom(curl.request(`${server.url}/`));
+  t.is(again.text(), `rxcurl/${RXCURL_VERSION} libcurl/${Curl.version.libcurl}`);
+});
+
+test('auth sends Basic credentials in the Authorization header, only on the request that has them', async (t) => {
+  const expected = `Basic ${Buffer.from('alice:s3cr:t ü').toString('base64')}`;
+  const server = await useServer(t, (req, res) => {
+    if (req.headers.authorization === expected) res.end('welcome alice');
+    else res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end('who are you');
+  });
+  const curl = useCurl(t);
+  const denied = await lastValueFrom(curl.request(`${server.url}/private`));
+  t.is(denied.status, 401);
+  const response = await lastValueFrom(
+    curl.request({ url: `${server.url}/private`, auth: { username: 'alice', password: 's3cr:t ü' } }),
+  );
+  t.is(response.status, 200);
+  t.is(response.text(), 'welcome alice');
+  t.is(server.requests.at(-1)?.headers.authorization, expected);
+  const after = await lastValueFrom(curl.request(`${server.url}/private`));
+  t.is(after.status, 401);
+  t.is(
+    server.requests.at(-1)?.headers.authorization,
+    undefined,
+    'credentials do not stick to the reused handle',
+  );
 });
 
 test('Curl defaults are merged into every request; a request header replaces a default one', async (t) => {
@@ -86,7 +112,9 @@ test('Curl defaults are merged into every request; a request header replaces a d
   t.deepEqual(seen['x-both'], ['request']);
 });
 
-test('an empty response header value is an empty string (libcurl 7.88 leaves its CR)', async (t) => {
+// libcurl 7.88's curl_easy_header leaves the CR of an empty value in it ("X-Empty: \r\n" gives
+// "\r"), which rxcurl drops; 8.x gives "" itself. Either way the value is the same.
+test('an empty response header value is an empty string; a padded one is trimmed', async (t) => {
   const server = await startTcpServer((socket) => {
     socket.once('data', () =>
       socket.end(
