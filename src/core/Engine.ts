@@ -296,15 +296,28 @@ export class Engine {
       ? this.abortListeners.add(signal, () => this.abort(job, CurlError.aborted(url, 'aborted by signal')))
       : undefined;
     const backstop = this.needsBackstop(timeoutMs)
-      ? this.scheduler.schedule(() => {
-          const message = `Operation timed out after ${timeoutMs} milliseconds (still waiting for a connection)`;
-          this.abort(job, new CurlError(CURLE.OPERATION_TIMEDOUT, message, url));
-        }, timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS)
+      ? this.scheduler.schedule(
+          () => this.run(() => this.expire(job, timeoutMs)),
+          timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS,
+        )
       : undefined;
     return () => {
       stopListening?.();
       backstop?.unsubscribe();
     };
+  }
+
+  /**
+   * The backstop's time has come. libcurl counts its timeout from its first action on the transfer,
+   * later than the backstop, and an event loop busy long enough may run the backstop before
+   * libcurl's own timer: so libcurl gets a timeout action first, and ends the transfer itself (with
+   * its TransferResult) if it runs it. Only a transfer libcurl still keeps is ended here.
+   */
+  private expire(job: TransferJob, timeoutMs: number): void {
+    if (!job.active) return;
+    this.turn(TIMEOUT_ACTION, false);
+    const message = `Operation timed out after ${timeoutMs} milliseconds (still waiting for a connection)`;
+    this.abort(job, new CurlError(CURLE.OPERATION_TIMEDOUT, message, job.request.url));
   }
 
   /**

@@ -197,6 +197,21 @@ test('timeout backstop: a transfer libcurl never ends errors with 28 at timeoutM
   t.is(engine.stats().transfers, 0);
 });
 
+test('timeout backstop: it first gives libcurl a timeout action, and libcurl ends a transfer it runs itself', (t) => {
+  // An event loop busy past the grace (libcurl counts from its first action, a turn later) must not
+  // let the backstop end a transfer that libcurl is about to time out with its own result.
+  const { scheduler, driver, transfer, at } = setup(t);
+  let error: CurlError | undefined;
+  scheduler.run(() => {
+    transfer({ url: 'http://example.test/slow', timeoutMs: 1000 }).subscribe({ error: (e) => (error = e) });
+    at(1249, () => driver.complete(driver.transfers[0], CURLE.OPERATION_TIMEDOUT)); // read at the next action
+  });
+  t.deepEqual(actionsOf(driver), [[1250, -1, 0]]);
+  t.is(error?.code, CURLE.OPERATION_TIMEDOUT);
+  t.truthy(error?.result, "libcurl's own result, not the backstop's error");
+  t.is(error?.message, 'scripted error 28');
+});
+
 test('timeout backstop: a transfer libcurl ends in time is not touched by it', (t) => {
   const { scheduler, driver, transfer, at } = setup(t);
   scheduler.run(({ expectObservable }) => {
