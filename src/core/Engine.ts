@@ -295,12 +295,11 @@ export class Engine {
     const stopListening = signal
       ? this.abortListeners.add(signal, () => this.abort(job, CurlError.aborted(url, 'aborted by signal')))
       : undefined;
-    const backstop = this.needsBackstop(timeoutMs)
-      ? this.scheduler.schedule(
-          () => this.run(() => this.expire(job, timeoutMs)),
-          timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS,
-        )
-      : undefined;
+    let backstop: Subscription | undefined;
+    const arm = (delay: number) => {
+      backstop = this.scheduler.schedule(() => this.run(() => this.expire(job, arm)), delay);
+    };
+    if (this.needsBackstop(timeoutMs)) arm(timeoutMs + TIMEOUT_BACKSTOP_GRACE_MS);
     return () => {
       stopListening?.();
       backstop?.unsubscribe();
@@ -309,14 +308,20 @@ export class Engine {
 
   /**
    * The backstop's time has come. libcurl counts its timeout from its first action on the transfer,
-   * later than the backstop, and an event loop busy long enough may run the backstop before
-   * libcurl's own timer: so libcurl gets a timeout action first, and ends the transfer itself (with
-   * its TransferResult) if it runs it. Only a transfer libcurl still keeps is ended here.
+   * which an event loop busy after subscribing can put well after the backstop started counting:
+   * so libcurl gets a timeout action first and ends the transfer itself (with its TransferResult)
+   * if its time is up; a transfer that has a response is one libcurl runs, and its own timer will
+   * end it: the backstop looks again a grace later. Only a transfer libcurl keeps pending is ended here.
    */
-  private expire(job: TransferJob, timeoutMs: number): void {
+  private expire(job: TransferJob, rearm: (delay: number) => void): void {
     if (!job.active) return;
     this.turn(TIMEOUT_ACTION, false);
-    const message = `Operation timed out after ${timeoutMs} milliseconds (still waiting for a connection)`;
+    if (!job.active) return;
+    if (job.responded) {
+      rearm(TIMEOUT_BACKSTOP_GRACE_MS);
+      return;
+    }
+    const message = `Operation timed out after ${job.request.timeoutMs} milliseconds (still waiting for a connection)`;
     this.abort(job, new CurlError(CURLE.OPERATION_TIMEDOUT, message, job.request.url));
   }
 

@@ -100,6 +100,8 @@ const CODES = {
   PROXY: 97,
   SSL_CLIENTCERT: 98,
   UNRECOVERABLE_POLL: 99,
+  TOO_LARGE: 100,
+  ECH_REQUIRED: 101,
 } as const;
 
 // A mapped type, so that the API reference shows the table as one value, not a hundred members.

@@ -212,6 +212,29 @@ test('timeout backstop: it first gives libcurl a timeout action, and libcurl end
   t.is(error?.message, 'scripted error 28');
 });
 
+test('timeout backstop: a transfer with a response is one libcurl runs; the backstop leaves it to libcurl', (t) => {
+  const { scheduler, driver, transfer, at } = setup(t);
+  const seen: string[] = [];
+  let error: CurlError | undefined;
+  scheduler.run(() => {
+    transfer({ url: 'http://example.test/late', timeoutMs: 1000 }).subscribe({
+      next: (e) => seen.push(`${scheduler.now()}:${e.type}`),
+      error: (e) => (error = e),
+    });
+    const head = { status: 200, httpVersion: '1.1', headers: {}, url: 'http://example.test/late' };
+    at(10, () => driver.transfers[0].response(head));
+    // libcurl started late (a busy event loop): its own timeout ends it after the backstop's time.
+    at(1600, () => {
+      seen.push(`${scheduler.now()}:still running`);
+      driver.complete(driver.transfers[0], CURLE.OPERATION_TIMEDOUT);
+      driver.timer(0);
+    });
+  });
+  t.deepEqual(seen, ['10:response', '1600:still running']);
+  t.is(error?.code, CURLE.OPERATION_TIMEDOUT);
+  t.truthy(error?.result, "libcurl's own result");
+});
+
 test('timeout backstop: a transfer libcurl ends in time is not touched by it', (t) => {
   const { scheduler, driver, transfer, at } = setup(t);
   scheduler.run(({ expectObservable }) => {
