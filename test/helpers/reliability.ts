@@ -96,6 +96,16 @@ export function libcurlAtLeast(version: string): boolean {
   return true;
 }
 
+/**
+ * The message of CURLE_FILESIZE_EXCEEDED for a body over maxBodyBytes whose length libcurl was not
+ * told up front (chunked, or `decoded` bytes of a compressed body). Either rxcurl's own, from its
+ * count in the write callback (/maxBodyBytes/), or libcurl's, from the CURLOPT_MAXFILESIZE that rxcurl
+ * also sets: libcurl applies it to a body of unknown length since 8.4.0, to decoded bytes since 8.20.0.
+ */
+export function overLimitMessage({ decoded }: { decoded: boolean }): RegExp {
+  return libcurlAtLeast(decoded ? '8.20.0' : '8.4.0') ? /maximum allowed file size/ : /maxBodyBytes/;
+}
+
 /** Open file descriptors of this process. */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
