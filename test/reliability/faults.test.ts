@@ -15,7 +15,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import test, { type ExecutionContext } from 'ava';
-import { lastValueFrom, type Observable } from 'rxjs';
+import { lastValueFrom, type Observable, tap } from 'rxjs';
 import type { Curl, CurlRequest } from '../../src/index.js';
 import { makePki, startHttpsServer } from '../helpers/pki.js';
 import {
@@ -43,6 +43,7 @@ async function faultCase(
   fault: (curl: Curl) => Observable<unknown>,
   code: number,
   codeName: string,
+  { backstopMayEndIt = false } = {},
 ) {
   const healthy = await useHealthyServer(t);
   const curl = useCurl(t);
@@ -56,7 +57,11 @@ async function faultCase(
     t.true((body as Buffer).equals(Buffer.alloc((i + 1) * 10_000, 'a')), `healthy transfer ${i} is exact`);
   });
   const e = assertCurlError(t, error, code, codeName);
-  t.is(e.result?.code, code, 'the TransferResult carries the same code');
+  if (backstopMayEndIt && e.result === undefined) {
+    // Ended by the engine's timeout backstop, not by libcurl: see the test.failing case below.
+    t.regex(e.message, /still waiting for a connection/);
+    t.log(`ended by the engine's backstop, not by libcurl: ${e.message}`);
+  } else t.is(e.result?.code, code, 'the TransferResult carries the same code');
   await assertUsable(t, curl, healthy);
   return e;
 }
@@ -124,16 +129,43 @@ test('invalid chunked encoding → 56 CURLE_RECV_ERROR', async (t) => {
   t.regex(e.message, /chunk/);
 });
 
-test('a server that stalls after the head: timeoutMs → 28 CURLE_OPERATION_TIMEDOUT', async (t) => {
+test('a server that stalls after the head: timeoutMs → 28 CURLE_OPERATION_TIMEDOUT, not before', async (t) => {
   const server = await useRawServer(t, (socket) => socket.write(HEAD_100K + 'x'.repeat(10)));
-  const e = await faultCase(
+  let ms = 0;
+  await faultCase(
     t,
-    (curl) => curl.transfer({ url: `${server.url}/`, timeoutMs: 300 }),
+    (curl) => {
+      const started = performance.now();
+      return curl
+        .transfer({ url: `${server.url}/`, timeoutMs: 300 })
+        .pipe(tap({ error: () => (ms = performance.now() - started) }));
+    },
     28,
     'CURLE_OPERATION_TIMEDOUT',
+    { backstopMayEndIt: true },
   );
-  t.true(e.result!.timings.totalMs >= 250, `after ${e.result!.timings.totalMs} ms`);
+  t.true(ms >= 300, `ended after ${ms.toFixed(0)} ms`);
 });
+
+// Known bug, pinned (remove .failing once fixed): the engine's timeout backstop (Engine.timeoutBackstop)
+// counts timeoutMs + 250 ms from the subscription, libcurl its timeout from its first action on the
+// transfer, a turn of the event loop later. When the loop is busy for more than 250 ms in between (a
+// loaded machine, or synchronous user code), the backstop ends a transfer that libcurl runs normally:
+// a 28 without its TransferResult, saying "still waiting for a connection" of a transfer mid-body.
+// Serial, so that its busy loop delays no other test of this file.
+test.serial.failing(
+  'a busy event loop right after subscribing: libcurl, not the backstop, ends the transfer at its timeout',
+  async (t) => {
+    const server = await useRawServer(t, (socket) => socket.write(HEAD_100K + 'x'.repeat(10)));
+    const curl = useCurl(t);
+    const error = errorOf(curl.transfer({ url: `${server.url}/`, timeoutMs: 300 }));
+    const until = performance.now() + 400;
+    while (performance.now() < until); // busy: libcurl starts the transfer 400 ms after the subscription
+    const e = assertCurlError(t, await error, 28, 'CURLE_OPERATION_TIMEDOUT');
+    t.is(e.result?.code, 28, `ended by libcurl, with its TransferResult: ${e.message}`);
+    t.is(e.result?.downloadedBytes, 10);
+  },
+);
 
 test('a server that trickles: lowSpeed → 28 CURLE_OPERATION_TIMEDOUT (CURLOPT_LOW_SPEED_*)', async (t) => {
   const server = await useRawServer(t, (socket) => {
