@@ -3,10 +3,13 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type net from 'node:net';
-import type { ExecutionContext } from 'ava';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { ExecutionContext, Implementation, SerialFn, TestFn } from 'ava';
 import koffi from 'koffi';
 import { lastValueFrom, type Observable } from 'rxjs';
-import { type Curl, CurlError, type CurlStats } from '../../src/index.js';
+import { Curl, CurlError, type CurlStats } from '../../src/index.js';
+import { easyTargets, multiTargets } from '../../src/native/callbacks.js';
 import { startTcpServer, type TestServer, useServer, waitFor } from './servers.js';
 
 /**
@@ -80,6 +83,29 @@ export async function assertUsable(t: ExecutionContext, curl: Curl, healthy: Tes
   t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
 }
 
+/**
+ * Whether the loaded libcurl (Curl.version.libcurl, which honours RXCURL_LIBCURL) is `version` or
+ * newer: for the few expectations where libcurl's behaviour differs between releases.
+ */
+export function libcurlAtLeast(version: string): boolean {
+  const have = Curl.version.libcurl.split('.').map((part) => Number.parseInt(part, 10));
+  const want = version.split('.').map(Number);
+  for (let i = 0; i < want.length; i++) {
+    if ((have[i] ?? 0) !== want[i]) return (have[i] ?? 0) > want[i];
+  }
+  return true;
+}
+
+/**
+ * The message of CURLE_FILESIZE_EXCEEDED for a body over maxBodyBytes whose length libcurl was not
+ * told up front (chunked, or `decoded` bytes of a compressed body). Either rxcurl's own, from its
+ * count in the write callback (/maxBodyBytes/), or libcurl's, from the CURLOPT_MAXFILESIZE that rxcurl
+ * also sets: libcurl applies it to a body of unknown length since 8.4.0, to decoded bytes since 8.20.0.
+ */
+export function overLimitMessage({ decoded }: { decoded: boolean }): RegExp {
+  return libcurlAtLeast(decoded ? '8.20.0' : '8.4.0') ? /maximum allowed file size/ : /maxBodyBytes/;
+}
+
 /** Open file descriptors of this process. */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
@@ -99,7 +125,45 @@ export function fdLimit(): number {
 
 export const HEAVY = process.env.RXCURL_HEAVY === '1';
 
-/** Everything a leak check compares, before and after. */
+/** Running under CI (CI set, as CI services and .ci/run set it, and not 'false' or '0'). */
+export const CI = !['', 'false', '0'].includes(process.env.CI ?? '');
+
+/**
+ * CI with RXCURL_HEAVY=1 runs every heavy case at full size: there, a file descriptor limit too low
+ * for one fails the test (raise it with ulimit -n, as .ci/run does) instead of skipping or shrinking it.
+ */
+export const STRICT_HEAVY = CI && HEAVY;
+
+/** Why `needed` open files do not fit under this process's soft limit; undefined when they do. */
+export function fdShortfall(needed: number): string | undefined {
+  const limit = fdLimit();
+  return limit >= needed ? undefined : `needs ${needed} open files, the soft limit is ${limit}`;
+}
+
+/**
+ * Declares a test (with `declare`: test or test.serial) that needs `needed` open files in this
+ * process. When they do not fit, under CI with RXCURL_HEAVY=1 the test runs and fails, saying why;
+ * elsewhere it is declared skipped, the reason in its title, so ava counts it as skipped, not passed.
+ */
+export function testNeedingFds(
+  declare: TestFn | SerialFn,
+  needed: number,
+  title: string,
+  implementation: Implementation<[]>,
+): void {
+  const short = fdShortfall(needed);
+  if (short === undefined) declare(title, implementation);
+  else if (STRICT_HEAVY) {
+    declare(title, (t) => {
+      t.fail(`${short}: raise it with ulimit -n (CI with RXCURL_HEAVY=1 runs every heavy case in full)`);
+    });
+  } else declare.skip(`${title} [skipped: ${short}; raise it with ulimit -n]`, implementation);
+}
+
+/**
+ * Everything a leak check compares, before and after. RSS is only logged: in a shared test process it
+ * is noise (glibc arenas, V8 heap sizing, other tests), and bounds on it belong in bench/.
+ */
 export interface Snapshot {
   rssMB: number;
   heapMB: number;
@@ -127,6 +191,24 @@ export function describeSnapshot(s: Snapshot): string {
   );
 }
 
+/** Live entries of a callback target table (src/native/callbacks.ts), through what it exposes. */
+function liveEntries(table: { get(id: number): unknown }): number {
+  const { size, items } = table as unknown as { size?: unknown; items?: unknown };
+  if (typeof size === 'number') return size;
+  if (Array.isArray(items)) return items.filter((item) => item !== undefined).length;
+  let live = 0; // ids are small integers: ask for each
+  for (let id = 1; id < 2 ** 20; id++) if (table.get(id) !== undefined) live++;
+  return live;
+}
+
+/**
+ * Live entries of the process-wide callback target tables: one per easy handle that exists
+ * (attached or pooled), one per multi handle.
+ */
+export function liveTargets(): { easy: number; multi: number } {
+  return { easy: liveEntries(easyTargets), multi: liveEntries(multiTargets) };
+}
+
 /**
  * glibc keeps freed memory in its arenas, so RSS after a peak overstates what is still in use:
  * malloc_trim(0) hands the free pages back, and the RSS after it is what is really held.
@@ -140,8 +222,14 @@ export const mallocTrim: (() => void) | undefined = (() => {
   }
 })();
 
-/** Runs a full GC a few times (the test files call v8.setFlagsFromString('--expose-gc')). */
-export async function settle(gc: () => void): Promise<void> {
+/** A full garbage collection (V8's gc(), exposed to this process through v8.setFlagsFromString). */
+export const gc: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+})();
+
+/** Runs a full GC a few times, letting finalizers and weak callbacks run between them. */
+export async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) {
     gc();
     await new Promise((resolve) => setTimeout(resolve, 20));

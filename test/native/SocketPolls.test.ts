@@ -38,7 +38,15 @@ function pollsWithPair(t: ExecutionContext): { polls: SocketPolls; a: number; b:
   return { polls, a, b };
 }
 
-function nextEvent(events: Subject<number> | { subscribe: Subject<number>['subscribe'] }, timeoutMs = 2000) {
+/**
+ * The next event, or 'timeout' after `timeoutMs`. A short timeout checks that nothing comes (an event
+ * that is late on a busy machine can only make such a check pass); an event that must come gets a
+ * generous one, so that only a missing event fails.
+ */
+function nextEvent(
+  events: Subject<number> | { subscribe: Subject<number>['subscribe'] },
+  timeoutMs = 30_000,
+) {
   return new Promise<number | 'timeout'>((resolve) => {
     const timer = setTimeout(() => {
       sub.unsubscribe();

@@ -6,15 +6,23 @@
 // Some single faults are also tested, with other details (event order, results$), in
 // test/integration/errors.test.ts (52, 18, 28, 63), redirects.test.ts (47), protocols.test.ts (1)
 // and test/transfers/tls.test.ts (60); here the point is the uniform "the engine survives" check.
+//
+// The expectations hold for libcurl 7.88 and 8.x alike (checked against 7.88.1 and 8.14.1); where a
+// libcurl release changed the outcome, the case says which (libcurlAtLeast). Times are only bounded
+// from below: a timeout never fires before its time, but may fire late on a busy machine.
+import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import test, { type ExecutionContext } from 'ava';
-import { lastValueFrom, type Observable } from 'rxjs';
-import { type Curl, CurlError, type CurlRequest } from '../../src/index.js';
+import { lastValueFrom, type Observable, tap } from 'rxjs';
+import type { Curl, CurlRequest } from '../../src/index.js';
 import { makePki, startHttpsServer } from '../helpers/pki.js';
 import {
   assertCurlError,
   assertUsable,
   errorOf,
+  libcurlAtLeast,
   useHealthyServer,
   useRawServer,
   writeForever,
@@ -84,9 +92,10 @@ test('a reply that is not HTTP (no status line) → 1 CURLE_UNSUPPORTED_PROTOCOL
   t.regex(e.message, /HTTP\/0\.9/);
 });
 
-test('libcurl 7.88 quirk, pinned: a head cut inside a header line, with no length, is a 200 with an empty body', async (t) => {
-  // Not an error in libcurl 7.88: with no Content-Length the body ends at EOF, and the partial line
-  // is dropped. Pinned so that a libcurl that changes this is noticed (see the README, Security).
+test('libcurl quirk, pinned: a head cut inside a header line, with no length, is a 200 with an empty body', async (t) => {
+  // Not an error in libcurl 7.88 nor 8.14: with no Content-Length the body ends at EOF, and the
+  // partial line is dropped. Pinned so that a libcurl that changes this is noticed (see the README,
+  // Security).
   const server = await useRawServer(t, (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Le'));
   const healthy = await useHealthyServer(t);
   const curl = useCurl(t);
@@ -110,19 +119,46 @@ test('invalid chunked encoding → 56 CURLE_RECV_ERROR', async (t) => {
     ),
   );
   const e = await faultCase(t, (curl) => curl.transfer(`${server.url}/`), 56, 'CURLE_RECV_ERROR');
-  t.regex(e.message, /chunked-encoding/);
+  // 7.88: "Illegal or missing hexadecimal sequence in chunked-encoding"; 8.14: "chunk hex-length
+  // char not a hex digit: 0x5a".
+  t.regex(e.message, /chunk/);
 });
 
-test('a server that stalls after the head: timeoutMs → 28 CURLE_OPERATION_TIMEDOUT', async (t) => {
+test('a server that stalls after the head: timeoutMs → 28 CURLE_OPERATION_TIMEDOUT, not before', async (t) => {
   const server = await useRawServer(t, (socket) => socket.write(HEAD_100K + 'x'.repeat(10)));
-  const e = await faultCase(
+  let ms = 0;
+  await faultCase(
     t,
-    (curl) => curl.transfer({ url: `${server.url}/`, timeoutMs: 300 }),
+    (curl) => {
+      const started = performance.now();
+      return curl
+        .transfer({ url: `${server.url}/`, timeoutMs: 300 })
+        .pipe(tap({ error: () => (ms = performance.now() - started) }));
+    },
     28,
     'CURLE_OPERATION_TIMEDOUT',
   );
-  t.true(e.result!.timings.totalMs >= 250, `after ${e.result!.timings.totalMs} ms`);
+  t.true(ms >= 300, `ended after ${ms.toFixed(0)} ms`);
 });
+
+// The engine's timeout backstop counts timeoutMs + 250 ms from the subscription, libcurl its timeout
+// from its first action on the transfer, a turn of the event loop later. When the loop is busy for
+// more than 250 ms in between (a loaded machine, or synchronous user code), the backstop must not end
+// a transfer that libcurl runs: it gives libcurl a timeout action first, and leaves a transfer that
+// has a response to libcurl's own timer. Serial, so that its busy loop delays no other test of this file.
+test.serial(
+  'a busy event loop right after subscribing: libcurl, not the backstop, ends the transfer at its timeout',
+  async (t) => {
+    const server = await useRawServer(t, (socket) => socket.write(HEAD_100K + 'x'.repeat(10)));
+    const curl = useCurl(t);
+    const error = errorOf(curl.transfer({ url: `${server.url}/`, timeoutMs: 300 }));
+    const until = performance.now() + 400;
+    while (performance.now() < until); // busy: libcurl starts the transfer 400 ms after the subscription
+    const e = assertCurlError(t, await error, 28, 'CURLE_OPERATION_TIMEDOUT');
+    t.is(e.result?.code, 28, `ended by libcurl, with its TransferResult: ${e.message}`);
+    t.is(e.result?.downloadedBytes, 10);
+  },
+);
 
 test('a server that trickles: lowSpeed → 28 CURLE_OPERATION_TIMEDOUT (CURLOPT_LOW_SPEED_*)', async (t) => {
   const server = await useRawServer(t, (socket) => {
@@ -138,7 +174,7 @@ test('a server that trickles: lowSpeed → 28 CURLE_OPERATION_TIMEDOUT (CURLOPT_
   );
   t.regex(e.message, /too slow/i);
   const ms = e.result!.timings.totalMs;
-  t.true(ms >= 900 && ms < 5000, `after ${ms} ms`);
+  t.true(ms >= 900, `after ${ms} ms: not before the second of low speed was over`);
 });
 
 test('a host that does not resolve (.invalid) → 6 CURLE_COULDNT_RESOLVE_HOST', async (t) => {
@@ -161,7 +197,7 @@ test('TLS with a certificate the default CA store does not know → 60 CURLE_PEE
   await faultCase(t, (curl) => curl.request(server.url), 60, 'CURLE_PEER_FAILED_VERIFICATION');
 });
 
-test('an endless stream of header lines → 56 CURLE_RECV_ERROR at libcurl 7.88’s 300 KiB head limit', async (t) => {
+test('an endless stream of header lines → 56 CURLE_RECV_ERROR at libcurl’s 300 KiB head limit', async (t) => {
   let sent = 0;
   const server = await useRawServer(t, (socket) => {
     socket.write('HTTP/1.1 200 OK\r\n');
@@ -178,14 +214,18 @@ test('an endless stream of header lines → 56 CURLE_RECV_ERROR at libcurl 7.88�
   t.true(sent < 16 * 1024 * 1024, `the server wrote ${sent} bytes`);
 });
 
-test('one endless header line → 27 CURLE_OUT_OF_MEMORY at libcurl 7.88’s 100 KiB line limit', async (t) => {
+// libcurl 7.88 reports a header line over CURL_MAX_HTTP_HEADER (100 KiB) as "Out of memory": its
+// buffer refuses to grow past the cap. It is the limit, not an allocation failure. libcurl 8.6.0
+// added CURLE_TOO_LARGE (100) for exactly this.
+const [lineCode, lineCodeName] = libcurlAtLeast('8.6.0')
+  ? [100, 'CURLE_TOO_LARGE']
+  : [27, 'CURLE_OUT_OF_MEMORY'];
+test(`one endless header line → ${lineCode} ${lineCodeName} at libcurl’s 100 KiB line limit`, async (t) => {
   const server = await useRawServer(t, (socket) => {
     socket.write('HTTP/1.1 200 OK\r\nX-Long: ');
     writeForever(socket, () => 'v'.repeat(16 * 1024));
   });
-  // libcurl 7.88 reports a header line over CURL_MAX_HTTP_HEADER (100 KiB) as "Out of memory":
-  // its buffer refuses to grow past the cap. It is the limit, not an allocation failure.
-  await faultCase(t, (curl) => curl.transfer(`${server.url}/`), 27, 'CURLE_OUT_OF_MEMORY');
+  await faultCase(t, (curl) => curl.transfer(`${server.url}/`), lineCode, lineCodeName);
 });
 
 function useRedirectLoop(t: ExecutionContext): Promise<TestServer> {
@@ -279,6 +319,35 @@ test('HTTP/2: reset streams do not disturb the other streams of the same connect
   t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
 });
 
+/**
+ * A plain HTTP/1.1 server that also takes TLS connections on its port and never answers them: a
+ * TLS handshake with it hangs (instead of failing at once on an HTTP reply). Counts those.
+ */
+async function useHttpServerHoldingTls(t: ExecutionContext) {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  let tlsConnections = 0;
+  const port = await listenForTest(
+    t,
+    net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', (first: Buffer) => {
+        if (first[0] === 0x16) {
+          tlsConnections++; // a TLS handshake record: held until the test ends
+          return;
+        }
+        socket.pause();
+        socket.unshift(first);
+        server.emit('connection', socket);
+        socket.resume();
+      });
+    }),
+  );
+  return { url: `http://127.0.0.1:${port}`, tlsConnections: () => tlsConnections };
+}
+
 // Found by property.test.ts (first pinned as a known failure, fixed by the engine's backstop).
 // libcurl 7.88 parks a transfer that asks for CURLOPT_PIPEWAIT in its PENDING state while the
 // host's connection bundle has not learnt whether it can multiplex, and it never applies the
@@ -288,12 +357,11 @@ test('HTTP/2: reset streams do not disturb the other streams of the same connect
 // property.test.ts; this is the minimal sequence: h2c and prior-knowledge attempts against an
 // HTTP/1.1 server leave its bundle undecided, then an https:// request to the same host and port.
 // The engine's backstop (Engine.expire) fails such a transfer with CurlError 28 at its deadline
-// plus 250 ms when libcurl has not ended it by then.
-test('a PIPEWAIT transfer libcurl keeps pending still times out at timeoutMs', async (t) => {
-  const server = await useServer(t, (req, res) => {
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
+// plus 250 ms when libcurl has not ended it by then. libcurl 8.14 does not park it: it connects,
+// and the server never answers the TLS handshake, so libcurl's own timeout ends it with the same 28.
+test('a PIPEWAIT transfer libcurl keeps pending still times out at timeoutMs: 28, not before', async (t) => {
+  t.timeout(30_000); // a transfer that never ends fails here
+  const server = await useHttpServerHoldingTls(t);
   const curl = useCurl(t);
   const base = server.url;
   const settle = (events$: Observable<unknown>) => errorOf(events$).catch(() => undefined);
@@ -307,13 +375,20 @@ test('a PIPEWAIT transfer libcurl keeps pending still times out at timeoutMs', a
     }),
   );
   await settle(curl.transfer({ url: `${base}/c`, method: 'PUT', httpVersion: '2-prior-knowledge' }));
-  await lastValueFrom(curl.request({ url: `${base}/d`, httpVersion: '1.1', timeoutMs: 1000 }));
-  // The plain server cannot speak TLS: this must fail (35) or time out (28) within 1 s.
-  const started = Date.now();
-  const outcome = await Promise.race([
-    errorOf(curl.transfer({ url: base.replace('http:', 'https:'), timeoutMs: 1000 })),
-    new Promise((resolve) => setTimeout(() => resolve('no outcome after 4 s'), 4000)),
-  ]);
-  t.log(`after ${Date.now() - started} ms: ${String(outcome)}; stats ${JSON.stringify(curl.stats())}`);
-  t.true(outcome instanceof CurlError, String(outcome));
+  // Node's server stops reading the connection of /a (it asked for an h2c upgrade that was not
+  // done). libcurl 7.88 sends /d on another connection; 8.14 may send it on that one, where it waits
+  // for its timeout. Either is fine here: that open connection is part of what makes 7.88 park the
+  // next transfer.
+  await settle(curl.request({ url: `${base}/d`, httpVersion: '1.1', timeoutMs: 1000 }));
+  const timeoutMs = 1000;
+  const started = performance.now();
+  const error = await errorOf(curl.transfer({ url: base.replace('http:', 'https:'), timeoutMs }));
+  const elapsed = performance.now() - started;
+  t.log(
+    `after ${Math.round(elapsed)} ms: ${String(error)}; TLS connections ${server.tlsConnections()}; ` +
+      `stats ${JSON.stringify(curl.stats())}`,
+  );
+  assertCurlError(t, error, 28, 'CURLE_OPERATION_TIMEDOUT');
+  t.true(elapsed >= timeoutMs, `ended after ${elapsed.toFixed(0)} ms, before its timeoutMs (${timeoutMs})`);
+  t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
 });

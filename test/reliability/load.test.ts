@@ -1,41 +1,33 @@
-// Load and leaks (issue #6). Every test logs its before/after numbers with t.log.
-// The full sizes run with RXCURL_HEAVY=1 (.ci/run sets it); without it, smaller sizes run.
+// Load and leaks (issue #6). The full sizes run with RXCURL_HEAVY=1 (.ci/run sets it); without it,
+// smaller sizes run.
 //
 //   in flight at once:     10,000 (heavy)   /  1,000
 //   in sequence batches:  100,000 (heavy)   / 10,000
 //   subscribe/unsubscribe: 10,000 (heavy)   /  2,000
 //
+// What is asserted is what does not depend on the machine's speed or load: file descriptors, easy
+// and multi handles, watched sockets, callback target table entries, and the JS heap after a forced
+// GC (with a generous margin). Durations and RSS are only logged (t.log): in a shared test process
+// RSS is noise, and bounds on time and memory per transfer belong in bench/.
+//
 // The servers of the first two run in a child process (test/helpers/loadServer.ts), so this
-// process's file descriptor limit only holds the client's sockets.
-import v8 from 'node:v8';
-import vm from 'node:vm';
+// process's file descriptor limit only holds the client's sockets. The first needs one open file per
+// transfer: with too low a limit it is skipped (and says so), or fails under CI with RXCURL_HEAVY=1.
 import test from 'ava';
 import { from, lastValueFrom, map, mergeMap, range, reduce, type Subscription } from 'rxjs';
-import { easyTargets, multiTargets } from '../../src/native/callbacks.js';
 import { type LoadServer, startLoadServer } from '../helpers/loadServer.js';
 import {
   describeSnapshot,
-  fdLimit,
   HEAVY,
+  liveTargets,
   mallocTrim,
   openFds,
   settle,
   snapshot,
+  testNeedingFds,
   useRawServer,
 } from '../helpers/reliability.js';
 import { useCurl, waitFor } from '../helpers/servers.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-/** Live entries of the process-wide callback target tables (one per easy handle, one per multi). */
-function liveTargets(): { easy: number; multi: number } {
-  const count = (table: unknown) => {
-    const { items } = table as { items: unknown[] };
-    return items.filter((item) => item !== undefined).length;
-  };
-  return { easy: count(easyTargets), multi: count(multiTargets) };
-}
 
 let server: LoadServer;
 test.before(async () => {
@@ -47,20 +39,16 @@ const IN_FLIGHT = HEAVY ? 10_000 : 1_000;
 const SEQUENTIAL = HEAVY ? 100_000 : 10_000;
 const STORM = HEAVY ? 10_000 : 2_000;
 
-test.serial(
-  `${IN_FLIGHT} transfers in flight at once all complete; memory and fds are given back`,
+// One socket per transfer, plus what Node, libuv, ava and the load server's IPC hold.
+testNeedingFds(
+  test.serial,
+  IN_FLIGHT + openFds() + 200,
+  `${IN_FLIGHT} transfers in flight at once all complete; handles, fds and callback targets are given back`,
   async (t) => {
-    const limit = fdLimit();
-    // One socket per transfer, plus what Node, libuv and ava hold.
-    const needed = IN_FLIGHT + openFds() + 200;
-    if (limit < needed) {
-      t.log(`SKIPPED: needs ${needed} open files, the limit is ${limit} (raise it with ulimit -n)`);
-      t.pass();
-      return;
-    }
+    t.timeout(5 * 60_000); // catches a hang: 10,000 transfers take seconds
     const curl = useCurl(t);
     await lastValueFrom(curl.request(`${server.url}/n/2`)); // warm: libcurl and the pools exist
-    await settle(gc);
+    await settle();
     mallocTrim?.();
     const before = snapshot(curl);
     const targetsBefore = liveTargets();
@@ -79,27 +67,22 @@ test.serial(
       ),
     );
     const started = Date.now();
-    await waitFor(() => curl.stats().transfers === IN_FLIGHT, 'every transfer to start', 10_000);
-    let held = 0;
-    while (held < IN_FLIGHT) {
-      held = (await server.stats()).held;
-      if (Date.now() - started > 60_000) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    t.is(curl.stats().transfers, IN_FLIGHT, 'every transfer started at subscription');
+    while ((await server.stats()).held < IN_FLIGHT) await new Promise((resolve) => setTimeout(resolve, 50));
     const peak = snapshot(curl);
+    const targetsPeak = liveTargets();
     const serverPeak = await server.stats();
-    t.is(held, IN_FLIGHT, 'every request reached the server before any was answered');
     server.release();
     const ok = await all;
     const ms = Date.now() - started;
     t.is(ok, IN_FLIGHT);
     t.is(done, IN_FLIGHT);
     t.is(bytes, IN_FLIGHT * 4);
-    t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
+    t.like(curl.stats(), { transfers: 0, easyHandles: 0, timerArmed: false });
     t.true(curl.stats().pooledHandles <= 256, 'the pool keeps at most 256 idle handles');
 
     await curl.close();
-    await settle(gc);
+    await settle();
     const after = snapshot(undefined);
     mallocTrim?.();
     const trimmed = snapshot(undefined);
@@ -111,36 +94,40 @@ test.serial(
     );
     t.log(`after close(): ${describeSnapshot(after)}`);
     if (mallocTrim) t.log(`after close() and malloc_trim(0): ${describeSnapshot(trimmed)}`);
-    t.log(`callback targets: before ${JSON.stringify(targetsBefore)}, after ${JSON.stringify(targetsAfter)}`);
+    t.log(
+      `callback targets: before ${JSON.stringify(targetsBefore)}, peak ${JSON.stringify(targetsPeak)}, after ${JSON.stringify(targetsAfter)}`,
+    );
     t.log(
       `RSS per transfer in flight: ${(((peak.rssMB - before.rssMB) * 1e6) / IN_FLIGHT / 1024).toFixed(1)} KiB`,
     );
-    t.true(peak.stats.easyHandles === IN_FLIGHT);
-    t.true(peak.fds >= before.fds + IN_FLIGHT * 0.9, 'one socket per transfer while they ran');
+    t.like(peak.stats, { transfers: IN_FLIGHT, easyHandles: IN_FLIGHT, sockets: IN_FLIGHT });
+    // The warm-up's connection is reused by one of them: every other one opened a socket.
+    t.true(
+      peak.fds >= before.fds + IN_FLIGHT - 1,
+      `one socket per transfer while they ran: ${before.fds} → ${peak.fds}`,
+    );
+    const handles = (s: typeof before) => s.stats.easyHandles + s.stats.pooledHandles;
+    t.is(
+      targetsPeak.easy - handles(peak),
+      targetsBefore.easy - handles(before),
+      'one callback target per easy handle, attached or pooled',
+    );
     t.true(after.fds <= before.fds + 5, `fds back to baseline: ${before.fds} → ${after.fds}`);
     t.is(targetsAfter.easy, targetsBefore.easy - before.stats.pooledHandles, 'no easy handle target left');
     t.is(targetsAfter.multi, targetsBefore.multi - 1, "the multi's target released");
-    // Memory per transfer in flight is bounded (libcurl's 100 KiB receive buffer is only touched
-    // by bytes that arrive), and most of it is given back once they are done.
-    t.true(peak.rssMB - before.rssMB < (IN_FLIGHT * 200) / 1024, 'under 200 KiB of RSS per transfer');
+    // The JS objects of 10,000 transfers are garbage once they are done: after a full GC the heap is
+    // back near its baseline (a leak of 1 KiB per transfer would be 10 MB).
     t.true(
-      after.heapMB - before.heapMB < 5,
-      `JS heap back to baseline: ${before.heapMB} → ${after.heapMB} MB`,
+      after.heapMB - before.heapMB < 8,
+      `JS heap after GC back to baseline: ${before.heapMB} → ${after.heapMB} MB (margin 8 MB)`,
     );
-    if (mallocTrim) {
-      const kept = trimmed.rssMB - before.rssMB;
-      const bound = (peak.rssMB - before.rssMB) * 0.15 + 10;
-      t.true(
-        kept < bound,
-        `after trim, ${kept.toFixed(1)} MB of the peak's RSS is kept (bound ${bound.toFixed(1)} MB)`,
-      );
-    }
   },
 );
 
 test.serial(
-  `${SEQUENTIAL} transfers in sequence batches: no growth of fds, handles, sockets or RSS`,
+  `${SEQUENTIAL} transfers in sequence batches: no growth of fds, handles, sockets, callback targets or heap`,
   async (t) => {
+    t.timeout(10 * 60_000); // catches a hang: 100,000 transfers take well under a minute
     const curl = useCurl(t);
     const BATCH = 1000;
     const CONCURRENCY = 50;
@@ -154,7 +141,7 @@ test.serial(
     const expectedBytes = Array.from({ length: BATCH }, (_, i) => (i % 64) + 1).reduce((a, b) => a + b, 0);
     // Warm up: connections, pooled handles, V8's code and libcurl's caches exist before measuring.
     for (let i = 0; i < 3; i++) t.is(await batch(), expectedBytes);
-    await settle(gc);
+    await settle();
     const before = snapshot(curl);
     const targetsBefore = liveTargets();
     const started = Date.now();
@@ -165,7 +152,7 @@ test.serial(
       if (done % (SEQUENTIAL / 10) === 0) samples.push(Math.round(process.memoryUsage.rss() / 1e6));
     }
     const ms = Date.now() - started;
-    await settle(gc);
+    await settle();
     const after = snapshot(curl);
     const targetsAfter = liveTargets();
     t.log(
@@ -175,19 +162,17 @@ test.serial(
     t.log(`after:  ${describeSnapshot(after)}`);
     t.log(`RSS every ${SEQUENTIAL / 10} transfers (MB): ${samples.join(' ')}`);
     t.log(`callback targets: before ${JSON.stringify(targetsBefore)}, after ${JSON.stringify(targetsAfter)}`);
-    t.like(after.stats, { transfers: 0, easyHandles: 0, timerArmed: after.stats.timerArmed });
-    t.true(after.stats.pooledHandles <= 256);
-    t.true(after.stats.pooledHandles <= before.stats.pooledHandles + 0, 'the pool did not grow');
+    // Idle: no transfer, no attached handle, and no timer (libcurl disarms it, with -1, once the last
+    // transfer is removed; idle keep-alive connections need none).
+    t.like(after.stats, { transfers: 0, easyHandles: 0, timerArmed: false });
+    t.true(after.stats.pooledHandles <= CONCURRENCY, 'the pool holds at most what ran at once');
+    t.true(after.stats.pooledHandles <= before.stats.pooledHandles, 'the pool did not grow');
     t.true(after.stats.sockets <= CONCURRENCY, `sockets watched: ${after.stats.sockets}`);
     t.true(after.fds <= before.fds + 5, `fds: ${before.fds} → ${after.fds}`);
     t.deepEqual(targetsAfter, targetsBefore, 'callback targets: no growth');
     t.true(
-      after.rssMB - before.rssMB < 40,
-      `RSS grew ${(after.rssMB - before.rssMB).toFixed(1)} MB (bound 40 MB)`,
-    );
-    t.true(
       after.heapMB - before.heapMB < 20,
-      `heap grew ${(after.heapMB - before.heapMB).toFixed(1)} MB (bound 20 MB)`,
+      `JS heap after GC grew ${(after.heapMB - before.heapMB).toFixed(1)} MB (margin 20 MB)`,
     );
   },
 );
@@ -228,7 +213,7 @@ test.serial(`a storm of ${STORM} subscribe/unsubscribe at random moments leaks n
   const { server: steps, stages } = await useStepServer(t, () => 1 + Math.floor(random() * 4));
   const curl = useCurl(t);
   await lastValueFrom(curl.request(`${steps.url}/s/-1`));
-  await settle(gc);
+  await settle();
   const before = snapshot(curl);
   const targetsBefore = liveTargets();
   const moments = ['sync', 'beforeConnect', 'midHeaders', 'midBody', 'onFirstData', 'random', 'afterDone'];
@@ -295,10 +280,10 @@ test.serial(`a storm of ${STORM} subscribe/unsubscribe at random moments leaks n
     'the engine to be idle',
   );
   // libcurl closes a cancelled transfer's connection; the server sees every one go.
-  await waitFor(() => steps.sockets.size === 0, 'every connection to close', 10_000);
+  await waitFor(() => steps.sockets.size === 0, 'every connection to close', 30_000);
   const check = await lastValueFrom(curl.request(`${steps.url}/s/-1`));
   t.is(check.body.length, 2000, 'a normal transfer after the storm');
-  await settle(gc);
+  await settle();
   const after = snapshot(curl);
   const targetsAfter = liveTargets();
   t.log(`${STORM} transfers, 200 at a time, ${ms} ms; moments: ${JSON.stringify(counts)}`);
@@ -309,13 +294,17 @@ test.serial(`a storm of ${STORM} subscribe/unsubscribe at random moments leaks n
   t.is(wrong, 0);
   t.true(completedExact >= counts.afterDone, 'every transfer left alone completed with its exact body');
   for (const moment of moments) t.true(counts[moment] > 0, `moment ${moment} was tried`);
-  t.like(after.stats, { transfers: 0, easyHandles: 0, sockets: 0 });
+  t.like(after.stats, { transfers: 0, easyHandles: 0, sockets: 0, timerArmed: false });
   t.true(after.stats.pooledHandles <= 256);
   t.true(after.fds <= before.fds + 5, `fds: ${before.fds} → ${after.fds}`);
-  t.true(targetsAfter.easy <= targetsBefore.easy + 256, 'easy targets: at most the pool');
+  t.is(
+    targetsAfter.easy - after.stats.pooledHandles,
+    targetsBefore.easy - before.stats.pooledHandles,
+    'easy targets: one per pooled handle, none left by a cancelled transfer',
+  );
   t.is(targetsAfter.multi, targetsBefore.multi);
   t.true(
-    after.rssMB - before.rssMB < 60,
-    `RSS grew ${(after.rssMB - before.rssMB).toFixed(1)} MB (bound 60 MB)`,
+    after.heapMB - before.heapMB < 20,
+    `JS heap after GC grew ${(after.heapMB - before.heapMB).toFixed(1)} MB (margin 20 MB)`,
   );
 });

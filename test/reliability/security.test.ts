@@ -11,8 +11,14 @@ import test, { type ExecutionContext } from 'ava';
 import { asyncScheduler, filter, lastValueFrom, type SchedulerLike, take } from 'rxjs';
 import { Curl, type CurlRequest, DEFAULT_REQUEST_MAX_BODY_BYTES } from '../../src/index.js';
 import { makePki } from '../helpers/pki.js';
-import { assertCurlError, errorOf, useRawServer, writeForever } from '../helpers/reliability.js';
-import { listenForTest, type TestServer, useCurl, useServer } from '../helpers/servers.js';
+import {
+  assertCurlError,
+  errorOf,
+  overLimitMessage,
+  useRawServer,
+  writeForever,
+} from '../helpers/reliability.js';
+import { listenForTest, type TestServer, useCurl, useServer, waitFor } from '../helpers/servers.js';
 
 const pki = makePki();
 test.after.always(() => pki.dispose());
@@ -319,22 +325,62 @@ test('timeouts longer than Node can wait (2^31-1 ms) are refused: libcurl would 
   }
 });
 
-test.serial('the longest accepted timeout does not busy-wait: a stalled transfer costs no CPU', async (t) => {
+/**
+ * How often the engine's timer wakes up in one second while a transfer that never gets an answer
+ * waits: a count of the timers it schedules, which does not depend on the machine's speed (a busy
+ * machine can only make it smaller). A timer clamped right (libcurl's ~24.8-day timer, or longer)
+ * wakes it a few times at most; one that overflows Node's setTimeout wakes it every millisecond.
+ */
+async function wakeupsWhileWaiting(t: ExecutionContext, request: (url: string) => CurlRequest) {
   const server = await useRawServer(t, () => {}); // reads the request, never answers
-  const curl = useCurl(t);
-  const subscription = curl
-    .transfer({ url: `${server.url}/`, timeoutMs: 2 ** 31 - 1, connectTimeoutMs: 2 ** 31 - 1 })
-    .subscribe({ error: () => {} });
+  let scheduled = 0;
+  const counting: SchedulerLike = {
+    now: () => asyncScheduler.now(),
+    schedule: ((...args: Parameters<SchedulerLike['schedule']>) => {
+      scheduled++;
+      return asyncScheduler.schedule(...args);
+    }) as SchedulerLike['schedule'],
+  };
+  const curl = useCurl(t, { scheduler: counting });
+  // Node prints a TimeoutOverflowWarning per overflowing timer: count them instead, restore its printer after.
+  let warnings = 0;
+  const printers = process.listeners('warning');
+  process.removeAllListeners('warning');
+  const count = () => warnings++;
+  process.on('warning', count);
+  t.teardown(() => {
+    process.off('warning', count);
+    for (const printer of printers) process.on('warning', printer);
+  });
+  const subscription = curl.transfer(request(`${server.url}/`)).subscribe({ error: () => {} });
   t.teardown(() => subscription.unsubscribe());
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const before = process.cpuUsage();
+  // Until the request has reached the server (connecting and sending may arm short timers).
+  await waitFor(() => server.sockets.size === 1, 'the request to reach the server');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const before = scheduled;
+  const cpu = process.cpuUsage();
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const used = process.cpuUsage(before);
-  const ms = (used.user + used.system) / 1000;
-  t.log(`CPU while a transfer with a 24.8-day timeout waited 1 s: ${ms.toFixed(0)} ms`);
-  t.true(ms < 100, `${ms} ms of CPU in 1 s`);
-  t.is(curl.stats().transfers, 1);
-});
+  const wakeups = scheduled - before;
+  const used = process.cpuUsage(cpu);
+  t.log(
+    `timer scheduled ${wakeups} times in 1 s while one transfer waited (${((used.user + used.system) / 1000).toFixed(0)} ms of CPU); ` +
+      `${warnings} TimeoutOverflowWarnings`,
+  );
+  t.is(curl.stats().transfers, 1, 'the transfer still waits');
+  return wakeups;
+}
+
+test.serial(
+  'the longest accepted timeout does not busy-wait: a stalled transfer does not wake the engine',
+  async (t) => {
+    const wakeups = await wakeupsWhileWaiting(t, (url) => ({
+      url,
+      timeoutMs: 2 ** 31 - 1,
+      connectTimeoutMs: 2 ** 31 - 1,
+    }));
+    t.true(wakeups < 20, `${wakeups} timer wake-ups in 1 s`);
+  },
+);
 
 // The request fields are validated (above), but curlOptions can still give libcurl a longer
 // timeout: libcurl then asks for a timer of ~2^32 ms, which setTimeout would fire after 1 ms
@@ -343,37 +389,7 @@ test.serial('the longest accepted timeout does not busy-wait: a stalled transfer
 test.serial(
   'a timeout longer than Node can wait, given through curlOptions, does not wake the engine every millisecond',
   async (t) => {
-    const server = await useRawServer(t, () => {}); // reads the request, never answers
-    let scheduled = 0;
-    const counting: SchedulerLike = {
-      now: () => asyncScheduler.now(),
-      schedule: ((...args: Parameters<SchedulerLike['schedule']>) => {
-        scheduled++;
-        return asyncScheduler.schedule(...args);
-      }) as SchedulerLike['schedule'],
-    };
-    const curl = useCurl(t, { scheduler: counting });
-    // Node prints a TimeoutOverflowWarning per such timer: count them instead, restore its printer after.
-    let warnings = 0;
-    const printers = process.listeners('warning');
-    process.removeAllListeners('warning');
-    const count = () => warnings++;
-    process.on('warning', count);
-    t.teardown(() => {
-      process.off('warning', count);
-      for (const printer of printers) process.on('warning', printer);
-    });
-    const subscription = curl
-      .transfer({ url: `${server.url}/`, curlOptions: { TIMEOUT_MS: 2 ** 32 } })
-      .subscribe({ error: () => {} });
-    t.teardown(() => subscription.unsubscribe());
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const before = scheduled;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const wakeups = scheduled - before;
-    t.log(
-      `timer scheduled ${wakeups} times in 1 s while one transfer waited; ${warnings} TimeoutOverflowWarnings`,
-    );
+    const wakeups = await wakeupsWhileWaiting(t, (url) => ({ url, curlOptions: { TIMEOUT_MS: 2 ** 32 } }));
     t.true(wakeups < 20, `${wakeups} timer wake-ups in 1 s`);
   },
 );
@@ -403,10 +419,11 @@ test('maxBodyBytes: request() refuses more than 256 MiB by default; transfer() h
     writeForever(socket, () => 'x'.repeat(64 * 1024));
   });
   const curl = useCurl(t);
-  const started = Date.now();
   const e = assertCurlError(t, await errorOf(curl.request(`${server.url}/`)), 63, 'CURLE_FILESIZE_EXCEEDED');
-  t.true(Date.now() - started < 5000, 'refused from the Content-Length, before reading the body');
-  t.true((e.result?.downloadedBytes ?? 0) < 1024 * 1024);
+  t.true(
+    (e.result?.downloadedBytes ?? 0) < 1024 * 1024,
+    'refused from the Content-Length, before reading the body',
+  );
   // transfer() reads it as a stream: the first chunk arrives, then the test stops it.
   const first = await lastValueFrom(
     curl.transfer(`${server.url}/`).pipe(
@@ -435,7 +452,7 @@ test('maxBodyBytes aborts a response that keeps growing (chunked, no length) onc
     curl.request({ url: `${server.url}/`, maxBodyBytes: 1024 * 1024 }),
   ]) {
     const e = assertCurlError(t, await errorOf(events$), 63, 'CURLE_FILESIZE_EXCEEDED');
-    t.regex(e.message, /maxBodyBytes/);
+    t.regex(e.message, overLimitMessage({ decoded: false }));
   }
   t.true(written < 64 * 1024 * 1024, `the server wrote ${written} bytes before the transfers stopped`);
   t.like(curl.stats(), { transfers: 0, easyHandles: 0 });
@@ -455,7 +472,7 @@ test('maxBodyBytes counts decoded bytes: a gzip bomb is stopped at the limit', a
     63,
     'CURLE_FILESIZE_EXCEEDED',
   );
-  t.regex(e.message, /maxBodyBytes/);
+  t.regex(e.message, overLimitMessage({ decoded: true }));
   const whole = await lastValueFrom(curl.request({ url: `${server.url}/`, maxBodyBytes: 64 * 1024 * 1024 }));
   t.is(whole.body.length, 64 * 1024 * 1024);
 });
