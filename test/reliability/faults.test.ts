@@ -4,7 +4,7 @@
 // (stats: 0 transfers, 0 attached handles) and completes a normal transfer.
 //
 // Some single faults are also tested, with other details (event order, results$), in
-// test/integration/errors.test.ts (52, 18, 28, 63), redirects.test.ts (47), protocols.test.ts (1)
+// test/transfers/errors.test.ts (52, 18, 28, 63), redirects.test.ts (47), protocols.test.ts (1)
 // and test/transfers/tls.test.ts (60); here the point is the uniform "the engine survives" check.
 //
 // The expectations hold for libcurl 7.88 and 8.x alike (checked against 7.88.1 and 8.14.1); where a

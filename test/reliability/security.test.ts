@@ -1,6 +1,6 @@
 // Secure defaults of issue #6, as documented in the README's "Security" section.
-// Also tested elsewhere: file:// refused and a redirect to it (test/integration/protocols.test.ts),
-// CR/LF in URL, header names and values (test/integration/input.test.ts), an unknown CA → 60
+// Also tested elsewhere: file:// refused and a redirect to it (test/transfers/protocols.test.ts),
+// CR/LF in URL, header names and values (test/transfers/input.test.ts), an unknown CA → 60
 // (test/transfers/tls.test.ts), redirects to ftp/file/dict and the default 10 redirects
 // (test/reliability/faults.test.ts).
 import type http from 'node:http';

@@ -1,7 +1,7 @@
 // Shutdown (issue #6): close() under load releases everything and the process exits by itself;
 // a Curl created and closed 10,000 times (1,000 without RXCURL_HEAVY=1) leaks nothing.
 // close() semantics in detail (ABORTED, results$/running$ completing, idempotence):
-// test/integration/close.test.ts; a closed Curl being collectable: test/integration/memory.test.ts.
+// test/transfers/close.test.ts; a closed Curl being collectable: test/transfers/close.test.ts.
 // Durations and RSS are only logged: bounds on them belong in bench/.
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';

@@ -14,7 +14,7 @@
 //   afterwards, nothing stays in flight, and the process exits by itself (exit code 0, no hang).
 // - With no handler at all, Node ends the process on the first such report, as it does for any
 //   RxJS program: exit code 1 with the user's error, never a signal (no native crash).
-// Concurrency-level checks of the same kind: test/integration/isolation.test.ts.
+// Concurrency-level checks of the same kind: test/transfers/isolation.test.ts.
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { runChild } from '../helpers/reliability.js';
