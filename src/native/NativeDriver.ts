@@ -348,7 +348,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     slot.applied = undefined;
     slot.fresh = false;
     const { ids, values } = next;
-    for (let i = 0; i < ids.length; i++) {
+    for (let i = 0; i < next.length; i++) {
       if (sameShape && prev?.values[i] === values[i]) continue;
       const rc = setOption(this.lib, slot.easy, ids[i], values[i]);
       if (rc !== 0) {

@@ -22,34 +22,34 @@ export type OptionValue = number | string | Uint8Array | null;
  * fills them in turn, so compiling a request allocates nothing once they have grown.
  */
 export class EasyOptions {
+  // Written by index up to `length` and never shortened: setting an array's length to 0 lets V8
+  // drop its storage, which the next request would allocate again.
   readonly ids: number[] = [];
   readonly values: OptionValue[] = [];
   /** Names for error messages: the request field each option came from. */
   readonly fields: string[] = [];
+  length = 0;
   url = '';
 
-  get length(): number {
-    return this.ids.length;
-  }
-
   set(field: string, id: number, value: OptionValue): void {
-    this.ids.push(id);
-    this.values.push(value);
-    this.fields.push(field);
+    const i = this.length++;
+    this.ids[i] = id;
+    this.values[i] = value;
+    this.fields[i] = field;
   }
 
   clear(): void {
-    this.ids.length = 0;
-    this.values.length = 0;
-    this.fields.length = 0;
+    // No reference kept to an earlier request's values (a body can be large).
+    for (let i = 0; i < this.length; i++) this.values[i] = null;
+    this.length = 0;
     this.url = '';
   }
 
   /** The same options in the same order, whatever their values. */
   sameShape(other: EasyOptions): boolean {
-    const { ids } = this;
-    if (other.ids.length !== ids.length) return false;
-    for (let i = 0; i < ids.length; i++) if (other.ids[i] !== ids[i]) return false;
+    const { ids, length } = this;
+    if (other.length !== length) return false;
+    for (let i = 0; i < length; i++) if (other.ids[i] !== ids[i]) return false;
     return true;
   }
 }
