@@ -44,6 +44,9 @@ export class EasySlot implements EasyTarget {
   private received = 0;
   private maxBodyBytes = Number.POSITIVE_INFINITY;
   private lastProgress = 0;
+  /** The figures of libcurl's last progress call: downloaded, downloadTotal, uploaded, uploadTotal. */
+  private readonly latestProgress = [0, 0, 0, 0];
+  private progressTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
     private readonly lib: Libcurl,
@@ -80,14 +83,28 @@ export class EasySlot implements EasyTarget {
     if (!transfer.responded && downloaded > 0 && this.file !== 0) this.respond(transfer);
     // Events come after the response head, but while a body is sent there may be no head yet.
     if (!transfer.responded && uploaded === 0) return;
-    const now = performance.now();
-    if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
-    this.lastProgress = now;
     // libcurl's count of a chunked upload includes the chunk framing, while the final event and
     // uploadedBytes count body bytes (`sent`): capped there, `uploaded` never overshoots the body
     // and then goes back.
     const sentBody = this.upload ? Math.min(uploaded, this.sent) : uploaded;
-    transfer.progress(downloaded, downloadTotal, sentBody, uploadTotal);
+    const latest = this.latestProgress;
+    latest[0] = downloaded;
+    latest[1] = downloadTotal;
+    latest[2] = sentBody;
+    latest[3] = uploadTotal;
+    const wait = PROGRESS_INTERVAL_MS - (performance.now() - this.lastProgress);
+    if (wait <= 0) this.emitProgress();
+    // At most one event per interval, and the latest figures once it is over, even when libcurl
+    // calls back no more (a stalled transfer): a timer only while an event is held back.
+    else this.progressTimer ??= setTimeout(() => this.emitProgress(), wait).unref();
+  }
+
+  private emitProgress(): void {
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    this.lastProgress = performance.now();
+    const [downloaded, downloadTotal, uploaded, uploadTotal] = this.latestProgress;
+    this.transfer?.progress(downloaded!, downloadTotal!, uploaded!, uploadTotal!);
   }
 
   count(bytes: number): Error | undefined {
@@ -126,6 +143,8 @@ export class EasySlot implements EasyTarget {
 
   /** The transfer is over: close its file, stop its upload source, forget it. */
   end(): void {
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
     this.closeFile();
     this.upload?.stop();
     this.upload = undefined;
