@@ -1,17 +1,11 @@
 import {
   BehaviorSubject,
-  filter,
-  type GroupedObservable,
-  groupBy,
   map,
   merge,
-  mergeMap,
   Observable,
   type SchedulerLike,
   Subject,
   type Subscription,
-  takeWhile,
-  tap,
 } from 'rxjs';
 import { CurlError, CurlMultiError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
@@ -22,26 +16,18 @@ import { MAX_TIMER_MS } from './maxTimerMs.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
 import { PendingWork } from './PendingWork.js';
 import { SubscriberHandler } from './SubscriberHandler.js';
-import { CURL_POLL_NONE, CURL_POLL_REMOVE, CURL_SOCKET_TIMEOUT } from './socketEvents.js';
+import { CURL_SOCKET_TIMEOUT } from './socketEvents.js';
+import { socketReadiness } from './socketReadiness.js';
 import type { TransferHandler } from './TransferHandler.js';
 import { TransferJob } from './TransferJob.js';
 import { timerExpiry } from './timerExpiry.js';
 import type { CurlStats, TransferEvent, TransferResult } from './types.js';
 
-/**
- * A socket request is one number too, fd * 8 + CURL_POLL_* (0 to 4), so a socket callback
- * allocates nothing.
- */
-type SocketRequest = number;
 // An action is one number, so the action stream allocates nothing per event:
 // fd * 8 + CURL_CSELECT_* bits, or -1 for a timer expiry.
 const TIMEOUT_ACTION = -1;
 /** How long after its timeoutMs a transfer libcurl has not ended is ended by the engine. */
 const TIMEOUT_BACKSTOP_GRACE_MS = 250;
-const fdOf = (r: SocketRequest) => r >> 3;
-const interestOf = (r: SocketRequest) => r & 7;
-const isRemove = (r: SocketRequest) => (r & 7) === CURL_POLL_REMOVE;
-const notRemove = (r: SocketRequest) => (r & 7) !== CURL_POLL_REMOVE;
 
 /**
  * The reactive multi_socket engine. Socket requests become per-fd readiness Observables, timer
@@ -151,7 +137,8 @@ export class Engine {
   }
 
   private open(): void {
-    const socketRequests = new Subject<SocketRequest>();
+    // A socket request is one number too, fd * 8 + CURL_POLL_* (0 to 4): a socket callback allocates nothing.
+    const socketRequests = new Subject<number>();
     const timerRequests = new Subject<number>();
     this.driver.open({
       socket: (fd, what) => socketRequests.next(fd * 8 + what),
@@ -164,37 +151,15 @@ export class Engine {
       },
       defer: (op) => this.run(op),
     });
-    // One group per announced fd, ended by CURL_POLL_REMOVE: a REMOVE for an unknown fd, or a
-    // second one, makes a group that ends at once; an fd number that comes back gets a new group.
-    const readiness$ = socketRequests.pipe(
-      groupBy(fdOf, { duration: (group) => group.pipe(filter(isRemove)) }),
-      mergeMap((group) => this.watch(group)),
+    const readiness$ = socketReadiness(
+      socketRequests,
+      (fd, interest) => this.driver.readiness(fd, interest),
+      (delta) => {
+        this.sockets += delta;
+      },
     );
     const expiry$ = timerExpiry(timerRequests, this.scheduler).pipe(map(() => TIMEOUT_ACTION));
     this.pipeline = merge(readiness$, expiry$).subscribe((action) => this.act(action));
-  }
-
-  private watch(group: GroupedObservable<number, SocketRequest>): Observable<number> {
-    const fd = group.key;
-    return new Observable<number>((subscriber) => {
-      // A socket counts as watched while libcurl wants something of it: a driver may keep an idle
-      // connection's group open with interest CURL_POLL_NONE until the socket is closed.
-      let counted = false;
-      const count = (what: number) => {
-        if (counted === (what !== CURL_POLL_NONE)) return;
-        counted = !counted;
-        this.sockets += counted ? 1 : -1;
-      };
-      const interest = group.pipe(takeWhile(notRemove), map(interestOf), tap(count));
-      const watching = this.driver.readiness(fd, interest).subscribe({
-        next: (events) => subscriber.next(fd * 8 + events),
-        complete: () => subscriber.complete(),
-      });
-      return () => {
-        count(CURL_POLL_NONE);
-        watching.unsubscribe();
-      };
-    });
   }
 
   private act(action: number): void {
