@@ -100,7 +100,7 @@ class BulkRun {
   end(): void {
     this.ended = true;
     this.asked = 0;
-    if (!this.filling) this.fill();
+    this.fill();
   }
 
   fail(error: unknown): void {

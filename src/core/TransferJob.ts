@@ -25,7 +25,7 @@ export interface TransferControl {
 
 /**
  * One transfer in the engine: its request, its handler, and its state. The driver reports to it
- * through {@link DriverTransfer}; its lifecycle (`end`, `complete`, `fail`) is the engine's alone.
+ * through {@link DriverTransfer}; its lifecycle (`end`, `settle`) is the engine's alone.
  */
 export class TransferJob implements TransferControl, DriverTransfer {
   #active = true;

@@ -1,6 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
 import { asyncScheduler, map, of, type Subscription } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { CurlRequest } from '../../src/api/CurlRequest.js';
 import { normalizeRequest } from '../../src/api/normalizeRequest.js';
 import { Engine } from '../../src/core/Engine.js';
@@ -20,12 +19,13 @@ import { CurlError, CurlMultiError } from '../../src/errors/CurlError.js';
 import { CURLE } from '../../src/errors/curlCodes.js';
 import { CURLM } from '../../src/errors/multiCodes.js';
 import { ScriptedDriver } from '../../src/testing/ScriptedDriver.js';
+import { marbles } from '../helpers/marbles.js';
 import { ManualDriver } from './ManualDriver.js';
 
 const TIMEOUT = -1;
 
 function setup(t: ExecutionContext) {
-  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  const scheduler = marbles(t);
   const driver = new ManualDriver(scheduler);
   const engine = new Engine(driver, scheduler);
   const transfer = (url: string | CurlRequest) =>
@@ -292,7 +292,7 @@ test('a socket_action error fails every transfer in flight, and the engine carri
 });
 
 test('no multi call is made from inside an action: unsubscribing and subscribing in a data handler are deferred', (t) => {
-  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  const scheduler = marbles(t);
   const driver = new ReentryRecordingDriver(scheduler);
   const engine = new Engine(driver, scheduler);
   const at = (frame: number, work: () => void) => scheduler.schedule(work, frame);

@@ -1,15 +1,11 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { lastValueFrom, map, type Observable, of } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { CurlError, ensureOk, HttpError, type TransferEvent, type TransferResult } from '../../src/index.js';
 import { createTestCurl } from '../../src/testing/index.js';
-
-function marbles(t: ExecutionContext) {
-  return new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
-}
+import { marbles } from '../helpers/marbles.js';
 
 const eventTypes = (source: Observable<TransferEvent>) =>
   source.pipe(map((e) => (e.type === 'data' ? `data:${e.chunk.toString()}` : e.type)));

@@ -1,13 +1,9 @@
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { lastValueFrom, map, Subject, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { CURLE, type CurlRequest, type Settled } from '../../src/index.js';
 import { createTestCurl } from '../../src/testing/index.js';
+import { marbles } from '../helpers/marbles.js';
 import { delay, useCurl, useServer, waitFor } from '../helpers/servers.js';
-
-function marbles(t: ExecutionContext) {
-  return new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
-}
 
 /** 'index:status:body' or 'index:CODE_NAME'. */
 const describe = (s: Settled) =>
