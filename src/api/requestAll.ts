@@ -5,11 +5,11 @@ import type { TransferHandler } from '../core/TransferHandler.js';
 import type { TransferJob } from '../core/TransferJob.js';
 import type { ResponseHead, TransferResult } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
+import { type Intake, intakeOf } from '../scheduling/Intake.js';
 import { BodyBuffer } from './BodyBuffer.js';
 import { bufferedResponse, contentLength } from './BufferedResponse.js';
 import type { CurlRequest } from './CurlRequest.js';
 import type { CurlResponse } from './CurlResponse.js';
-import { type RequestIntake, requestIntake } from './RequestIntake.js';
 import type { RequestAllOptions, Settled } from './Settled.js';
 
 type RequestInput = CurlRequest | string;
@@ -36,7 +36,7 @@ export function requestAll(
     }
     const run = new BulkRun(engine, normalize, subscriber, concurrency);
     try {
-      run.intake = requestIntake(requests, run);
+      run.intake = intakeOf(requests, run, 'requestAll()');
     } catch (err) {
       subscriber.error(err);
       return;
@@ -48,7 +48,7 @@ export function requestAll(
 
 /** One subscription to requestAll(): what runs, what was asked of the source, and the output. */
 class BulkRun {
-  intake: RequestIntake | undefined;
+  intake: Intake | undefined;
   private readonly running = new Set<TransferJob>();
   /** Items asked of the source and not yet received. */
   private asked = 0;

@@ -10,6 +10,7 @@ import { hasSpentBody } from '../core/spentBody.js';
 import { CurlError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
 import { HttpError } from '../errors/HttpError.js';
+import { retryAfterMs } from '../scheduling/retryAfter.js';
 
 /**
  * Options of `retryTransient()`.
@@ -83,18 +84,9 @@ export function retryTransient<T>(options: RetryTransientOptions): MonoTypeOpera
     delay: (error, retryCount) => {
       if (!isTransient(error)) return throwError(() => error);
       const backoff = baseDelayMs * 2 ** (retryCount - 1);
-      const wait = retryAfterMs(error, scheduler.now()) ?? backoff;
+      const wait =
+        (error instanceof HttpError ? retryAfterMs(error.headers, scheduler.now()) : undefined) ?? backoff;
       return timer(Math.min(maxDelayMs, Math.max(0, wait)), scheduler);
     },
   });
-}
-
-function retryAfterMs(error: unknown, now: number): number | undefined {
-  if (!(error instanceof HttpError)) return undefined;
-  const header = error.headers['retry-after'];
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : date - now;
 }

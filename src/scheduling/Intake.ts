@@ -1,6 +1,6 @@
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 
-/** Where a bulk front end takes its items from, one at a time, as capacity frees. */
+/** What a pulling consumer (`requestAll`, `scheduleFrom`) hears from its source. */
 export interface IntakeListener<T> {
   item(value: T): void;
   /** No more items. */
@@ -14,26 +14,28 @@ export interface IntakeListener<T> {
  * asked for; an Observable pushes as it pleases (that is what an Observable is), so what it pushes
  * ahead of the asks waits in a queue, as with `mergeMap`.
  */
-export interface RequestIntake {
+export interface Intake {
   /** Asks for one item: `item` or `end` follows, now or later. */
   ask(): void;
   /** Stops reading: an iterator is returned, an Observable unsubscribed. */
   stop(): void;
 }
 
-export function requestIntake<T>(
+export function intakeOf<T>(
   source: Observable<T> | Iterable<T> | AsyncIterable<T>,
   listener: IntakeListener<T>,
-): RequestIntake {
+  /** Who reads the source, for the error about a source of the wrong kind. */
+  reader: string,
+): Intake {
   if (isObservable(source)) return new ObservableIntake(source, listener);
   if (typeof (source as Iterable<T>)[Symbol.iterator] === 'function')
     return new IterableIntake((source as Iterable<T>)[Symbol.iterator](), listener);
   if (typeof (source as AsyncIterable<T>)[Symbol.asyncIterator] === 'function')
     return new AsyncIterableIntake((source as AsyncIterable<T>)[Symbol.asyncIterator](), listener);
-  throw new TypeError('requestAll() takes an Observable, an Iterable or an AsyncIterable of requests');
+  throw new TypeError(`${reader} takes an Observable, an Iterable or an AsyncIterable`);
 }
 
-class IterableIntake<T> implements RequestIntake {
+class IterableIntake<T> implements Intake {
   private done = false;
 
   constructor(
@@ -64,7 +66,7 @@ class IterableIntake<T> implements RequestIntake {
   }
 }
 
-class AsyncIterableIntake<T> implements RequestIntake {
+class AsyncIterableIntake<T> implements Intake {
   private done = false;
   private reading = false;
   /** Asks not yet answered; an async iterator is read one item at a time. */
@@ -112,7 +114,7 @@ class AsyncIterableIntake<T> implements RequestIntake {
   }
 }
 
-class ObservableIntake<T> implements RequestIntake {
+class ObservableIntake<T> implements Intake {
   private readonly queue: T[] = [];
   private owed = 0;
   private completed = false;
