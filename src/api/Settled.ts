@@ -1,4 +1,5 @@
 import type { CurlError } from '../errors/CurlError.js';
+import type { TransferQueue } from '../scheduling/TransferQueue.js';
 import type { CurlRequest } from './CurlRequest.js';
 import type { CurlResponse } from './CurlResponse.js';
 
@@ -45,6 +46,11 @@ export type Settled =
  * ```
  */
 export interface RequestAllOptions {
-  /** Transfers at once; default 64. */
+  /** Transfers at once; default 64. Not with a `queue`, whose own concurrency applies. */
   concurrency?: number;
+  /**
+   * A queue whose limits, fairness, retries and Retry-After pauses apply to these requests (shared
+   * with whatever else runs on it); the source is read at most its `lookahead` ahead of what settled.
+   */
+  queue?: TransferQueue<CurlRequest | string>;
 }

@@ -6,6 +6,10 @@ import type { TransferJob } from '../core/TransferJob.js';
 import type { ResponseHead, TransferResult } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
 import { type Intake, intakeOf } from '../scheduling/Intake.js';
+import type { QueueCore } from '../scheduling/QueueCore.js';
+import type { QueuedItem, QueueRun } from '../scheduling/QueuedItem.js';
+import { throttledFor } from '../scheduling/retryAfter.js';
+import { queueCoreOf, TransferQueue } from '../scheduling/TransferQueue.js';
 import { BodyBuffer } from './BodyBuffer.js';
 import { bufferedResponse, contentLength } from './BufferedResponse.js';
 import type { CurlRequest } from './CurlRequest.js';
@@ -27,14 +31,16 @@ export function requestAll(
   options: RequestAllOptions = {},
 ): Observable<Settled> {
   return new Observable<Settled>((subscriber) => {
-    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      subscriber.error(
-        CurlError.invalidInput('concurrency', `must be an integer >= 1, got ${String(concurrency)}`),
-      );
+    let queue: QueueCore<RequestInput> | undefined;
+    let concurrency: number;
+    try {
+      queue = options.queue === undefined ? undefined : queueOf(options);
+      concurrency = queue === undefined ? checkedConcurrency(options.concurrency) : queue.policy.lookahead;
+    } catch (err) {
+      subscriber.error(err);
       return;
     }
-    const run = new BulkRun(engine, normalize, subscriber, concurrency);
+    const run = new BulkRun(engine, normalize, subscriber, concurrency, queue);
     try {
       run.intake = intakeOf(requests, run, 'requestAll()');
     } catch (err) {
@@ -46,13 +52,36 @@ export function requestAll(
   });
 }
 
-/** One subscription to requestAll(): what runs, what was asked of the source, and the output. */
-class BulkRun {
+function checkedConcurrency(concurrency = DEFAULT_CONCURRENCY): number {
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw CurlError.invalidInput('concurrency', `must be an integer >= 1, got ${String(concurrency)}`);
+  }
+  return concurrency;
+}
+
+function queueOf(options: RequestAllOptions): QueueCore<RequestInput> {
+  if (!(options.queue instanceof TransferQueue))
+    throw CurlError.invalidInput('queue', 'must be a TransferQueue');
+  if (options.concurrency !== undefined) {
+    throw CurlError.invalidInput('concurrency', "cannot go with a queue: the queue's concurrency applies");
+  }
+  return queueCoreOf(options.queue as TransferQueue<RequestInput>);
+}
+
+/**
+ * One subscription to requestAll(): what runs, what was asked of the source, and the output.
+ * Without a queue it starts each request as it arrives, `limit` at a time; with one, it hands
+ * each to the queue, which starts it (`start`) as its limits allow, and reads at most `limit`
+ * (the queue's lookahead) ahead of what has settled.
+ */
+class BulkRun implements QueueRun<RequestInput> {
   intake: Intake | undefined;
   private readonly running = new Set<TransferJob>();
+  /** With a queue: the items it started that have not settled. */
+  private readonly started = new Set<QueuedItem<RequestInput>>();
   /** Items asked of the source and not yet received. */
   private asked = 0;
-  /** Transfers started and not yet settled (a refused one settles at once). */
+  /** Requests received and not yet settled for good (a refused one settles at once). */
   private active = 0;
   private nextIndex = 0;
   private ended = false;
@@ -63,14 +92,15 @@ class BulkRun {
     private readonly engine: Engine,
     private readonly normalize: (request: RequestInput) => NormalizedRequest,
     private readonly subscriber: Subscriber<Settled>,
-    private readonly concurrency: number,
+    private readonly limit: number,
+    private readonly queue: QueueCore<RequestInput> | undefined,
   ) {}
 
   /** Asks the source for as many requests as there is room for; completes once all have settled. */
   fill(): void {
     if (this.filling) return; // the loop below sees what a nested settle freed
     this.filling = true;
-    while (!this.stopped && !this.ended && this.active + this.asked < this.concurrency) {
+    while (!this.stopped && !this.ended && this.active + this.asked < this.limit) {
       this.asked++;
       this.intake!.ask();
     }
@@ -86,15 +116,17 @@ class BulkRun {
     this.asked--;
     this.active++;
     const index = this.nextIndex++;
-    let normalized: NormalizedRequest;
+    if (this.queue === undefined) {
+      this.launch(index, request, undefined);
+      return;
+    }
     try {
-      normalized = this.normalize(request);
+      this.queue.enqueue(this, request, index);
     } catch (err) {
       this.settle(index, request, undefined, err);
       return;
     }
-    const job = this.engine.start(normalized, new BulkHandler(this, index, request));
-    if (job?.active) this.running.add(job);
+    this.queue.dispatch();
   }
 
   end(): void {
@@ -109,14 +141,37 @@ class BulkRun {
     this.subscriber.error(error);
   }
 
+  // QueueRun
+  start(item: QueuedItem<RequestInput>): void {
+    this.started.add(item);
+    this.launch(item.index, item.value, item);
+  }
+
+  /** A 429 or 503 with Retry-After pauses the request's key. */
+  responded(item: QueuedItem<RequestInput>, response: CurlResponse): void {
+    const queue = this.queue!;
+    if (!queue.policy.retryAfter) return;
+    const pause = throttledFor(response, queue.now());
+    if (pause !== undefined) queue.pause(item, pause);
+  }
+
   settle(
     index: number,
     request: RequestInput,
     response: CurlResponse | undefined,
     error: unknown,
     job?: TransferJob,
+    item?: QueuedItem<RequestInput>,
   ): void {
     if (job) this.running.delete(job);
+    if (item !== undefined) {
+      if (this.stopped) return; // stop() gave its slot back
+      this.started.delete(item);
+      if (this.queue!.settle(item, error) === 'retry') {
+        this.queue!.dispatch();
+        return;
+      }
+    }
     this.active--;
     if (this.stopped) return;
     this.subscriber.next(
@@ -125,6 +180,7 @@ class BulkRun {
         : { index, request, error: error instanceof CurlError ? error : wrap(error, request) },
     );
     this.fill();
+    this.queue?.dispatch();
   }
 
   stop(): void {
@@ -132,6 +188,24 @@ class BulkRun {
     this.intake?.stop();
     for (const job of this.running) this.engine.cancel(job);
     this.running.clear();
+    const queue = this.queue;
+    if (queue === undefined) return;
+    for (const item of this.started) queue.cancel(item);
+    this.started.clear();
+    queue.drop(this);
+    queue.dispatch();
+  }
+
+  private launch(index: number, request: RequestInput, item: QueuedItem<RequestInput> | undefined): void {
+    let normalized: NormalizedRequest;
+    try {
+      normalized = this.normalize(request);
+    } catch (err) {
+      this.settle(index, request, undefined, err, undefined, item);
+      return;
+    }
+    const job = this.engine.start(normalized, new BulkHandler(this, index, request, item));
+    if (job?.active) this.running.add(job);
   }
 }
 
@@ -144,6 +218,7 @@ class BulkHandler implements TransferHandler {
     private readonly run: BulkRun,
     private readonly index: number,
     private readonly request: RequestInput,
+    private readonly item: QueuedItem<RequestInput> | undefined,
   ) {}
 
   onResponse(head: ResponseHead): void {
@@ -159,11 +234,12 @@ class BulkHandler implements TransferHandler {
 
   onComplete(result: TransferResult, job: TransferJob): void {
     const response = bufferedResponse(this.head, this.body.take(), result, job.bodyRead);
-    this.run.settle(this.index, this.request, response, undefined, job);
+    if (this.item !== undefined) this.run.responded(this.item, response);
+    this.run.settle(this.index, this.request, response, undefined, job, this.item);
   }
 
   onError(error: unknown, job: TransferJob | undefined): void {
-    this.run.settle(this.index, this.request, undefined, error, job);
+    this.run.settle(this.index, this.request, undefined, error, job, this.item);
   }
 }
 
