@@ -1,6 +1,6 @@
 /**
  * What the orchestrator asks of one client process, what the process reports back, and the harness
- * the Node.js clients (rxcurl, rxcurl-all, floor, node-libcurl, undici, fetch) share. Compiled with
+ * the Node.js clients (rxcurl, rxcurl-queue, rxcurl-all, floor, node-libcurl, undici, fetch) share. Compiled with
  * the clients (bench/tsconfig.json) so they run on plain `node`, without tsx's loader in the measured
  * process.
  */

@@ -203,7 +203,7 @@ export function markdown(
     );
   }
 
-  const mine = ['rxcurl', 'rxcurl-all'].filter((client) => clients.includes(client));
+  const mine = ['rxcurl', 'rxcurl-queue', 'rxcurl-all'].filter((client) => clients.includes(client));
   const others = ['floor', 'node-libcurl', 'undici', 'c'].filter((client) => clients.includes(client));
   if (mine.length > 0 && others.length > 0) {
     const rows = workloads.flatMap((w) =>

@@ -4,7 +4,7 @@
  * run, against one nginx on 127.0.0.1.
  *
  *   npm run bench -- [--only 1k,64k,256m,4x256m,1g,h2,10k,cold]
- *                    [--clients rxcurl,rxcurl-all,floor,node-libcurl,c,curl,undici,fetch]
+ *                    [--clients rxcurl,rxcurl-queue,rxcurl-all,floor,node-libcurl,c,curl,undici,fetch]
  *                    [--runs N] [--no-build]
  *
  * Prints a markdown table to stdout (progress goes to stderr) and writes every run as JSON to

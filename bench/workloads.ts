@@ -9,8 +9,8 @@ import { HOLD_BODY_BYTES, PAYLOADS, type Payload } from './nginx.js';
  * runs; without `versus`, the median of the metric itself.
  */
 export interface Bar {
-  /** The rxcurl client held to it: `transfer()` + `mergeMap`, or `requestAll()`. */
-  client: 'rxcurl' | 'rxcurl-all';
+  /** The rxcurl client held to it: `transfer()` + `mergeMap`, `requestAll()`, or `transfer()` through a `TransferQueue`. */
+  client: 'rxcurl' | 'rxcurl-all' | 'rxcurl-queue';
   versus?: string;
   /** Throughput: at least `ratio`. RSS per transfer, what close() leaves, wall time: at most `ratio`. */
   metric: 'reqPerSec' | 'mbPerSec' | 'rssPerTransferKiB' | 'keptAfterClose' | 'wallMs';
@@ -66,6 +66,7 @@ export const WORKLOADS: Workload[] = [
       { client: 'rxcurl-all', versus: 'node-libcurl', metric: 'reqPerSec', ratio: 1.5 },
       { client: 'rxcurl-all', versus: 'undici', metric: 'reqPerSec', ratio: 1 },
       { client: 'rxcurl', versus: 'node-libcurl', metric: 'reqPerSec', ratio: 1 },
+      { client: 'rxcurl-queue', versus: 'rxcurl', metric: 'reqPerSec', ratio: 0.9 },
     ],
   }),
   workload({
@@ -112,6 +113,7 @@ export const WORKLOADS: Workload[] = [
       { client: 'rxcurl-all', versus: 'node-libcurl', metric: 'reqPerSec', ratio: 1.2 },
       { client: 'rxcurl-all', versus: 'undici', metric: 'reqPerSec', ratio: 3 },
       { client: 'rxcurl', versus: 'node-libcurl', metric: 'reqPerSec', ratio: 1 },
+      { client: 'rxcurl-queue', versus: 'rxcurl', metric: 'reqPerSec', ratio: 0.9 },
     ],
   }),
   workload({

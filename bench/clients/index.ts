@@ -1,5 +1,5 @@
 /**
- * The clients of the bench. rxcurl.ts, rxcurl-all.ts, floor.ts, node-libcurl.ts, undici.ts and
+ * The clients of the bench. rxcurl.ts, rxcurl-queue.ts, rxcurl-all.ts, floor.ts, node-libcurl.ts, undici.ts and
  * fetch.ts are the Node.js programs (compiled to bench/.build); c.ts and curl.ts start native programs.
  */
 import { join } from 'node:path';
@@ -24,6 +24,9 @@ const nodeClient = (name: string, options: Partial<Pick<Client, 'skip' | 'prepar
 
 export const CLIENTS: Client[] = [
   nodeClient('rxcurl'),
+  nodeClient('rxcurl-queue', {
+    skip: (w) => (w.download ? 'the queue is measured on transfer(), not download()' : undefined),
+  }),
   nodeClient('rxcurl-all', {
     skip: (w) => (w.download ? 'requestAll() buffers every body: no download to a file' : undefined),
   }),
