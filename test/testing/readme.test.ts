@@ -1,8 +1,8 @@
-// The three examples of the README's "Testing your pipelines", exactly as printed there.
+// The four examples of the README's "Testing your pipelines", exactly as printed there.
 import test from 'ava';
 import { filter, from, map, mergeMap, takeUntil } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { ensureOk, retryTransient } from '../../src/index.js';
+import { ensureOk, retryTransient, TransferQueue } from '../../src/index.js';
 import { createTestCurl } from '../../src/testing/index.js';
 
 test('a retry with backoff', (t) => {
@@ -58,5 +58,25 @@ test('a cancellation by takeUntil', (t) => {
 
     expectObservable(chunks$).toBe('10ms a 9ms b 4ms |');
     expectSubscriptions(body.subscriptions).toBe('^ 24ms !'); // the transfer was cancelled at 25 ms
+  });
+});
+
+test('a polite crawl through a TransferQueue', (t) => {
+  const scheduler = new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
+  scheduler.run(({ cold, expectObservable }) => {
+    const curl = createTestCurl({ scheduler });
+    curl.route(/\.test\//, (req) => cold('5ms r', { r: { status: 200, body: req.url } }));
+    const queue = new TransferQueue<string>({ scheduler, perHost: { concurrency: 1, minDelayMs: 10 } });
+    const urls = ['http://a.test/1', 'http://a.test/2', 'http://b.test/1'];
+
+    const pages$ = from(urls).pipe(queue.schedule((url) => curl.request(url).pipe(map((r) => r.text()))));
+
+    // a.test/1 and b.test/1 start at once and answer at 5 ms; a.test/2 waits for a.test's
+    // 10 ms delay between starts, and answers at 15 ms.
+    expectObservable(pages$).toBe('5ms (ab) 6ms (c|)', {
+      a: 'http://a.test/1',
+      b: 'http://b.test/1',
+      c: 'http://a.test/2',
+    });
   });
 });
