@@ -53,7 +53,7 @@ export { json } from './operators/json.js';
 export { isTransient, type RetryTransientOptions, retryTransient } from './operators/retryTransient.js';
 export { text } from './operators/text.js';
 export { type ToFileOptions, toFile } from './operators/toFile.js';
-export type { QueueStats } from './scheduling/QueueStats.js';
+export type { KeyStats, QueueStats } from './scheduling/QueueStats.js';
 export { schedule } from './scheduling/schedule.js';
 export { TransferQueue } from './scheduling/TransferQueue.js';
 export type {

@@ -24,6 +24,12 @@ export interface PerKeyLimits {
 /**
  * Retries at the queue: a transient failure (`isTransient`) goes back on its key's queue after a
  * backoff of `baseDelayMs`, doubling each time, at most `maxDelayMs`.
+ *
+ * @example
+ * ```ts
+ * const retry: QueueRetryOptions = { count: 3, baseDelayMs: 500, maxDelayMs: 10_000 };
+ * urls$.pipe(schedule({ retry }, (url: string) => curl.request(url).pipe(ensureOk())));
+ * ```
  */
 export interface QueueRetryOptions {
   /** Retries after the first attempt. */
