@@ -81,6 +81,35 @@ export interface CurlRequest {
   resume?: boolean;
   /** Aborting errors the transfer with code 'ABORTED'. */
   signal?: AbortSignal;
-  /** Escape hatch: libcurl options by CURLOPT_ name without the prefix. */
-  curlOptions?: Record<string, string | number | boolean>;
+  /**
+   * Escape hatch: libcurl options by CURLOPT_ name without the prefix. A list option (RESOLVE,
+   * CONNECT_TO, QUOTE, MAIL_RCPT, HTTP200ALIASES, PROXYHEADER…) takes a `string[]`, passed as a
+   * curl_slist; its items must not contain CR, LF or NUL.
+   */
+  curlOptions?: Record<string, string | number | boolean | string[]>;
+  /**
+   * Addresses of your own for host names, before any DNS (CURLOPT_RESOLVE):
+   * 'host:port:address[,address…]', '+host:port:address…' for an entry that expires, or
+   * '-host:port' to remove one. Entries go into the DNS cache that the transfers of a Curl share,
+   * and stay there for its later requests too.
+   */
+  resolve?: string[];
+  /**
+   * Connect somewhere else than the URL says, keeping its host name for the Host header, SNI and
+   * certificate checks (CURLOPT_CONNECT_TO): 'host:port:connect-host:connect-port', where an empty
+   * part matches any host or port (or keeps the same one).
+   */
+  connectTo?: string[];
+  /** Connect through this Unix domain socket instead of TCP; the URL still gives the Host header (CURLOPT_UNIX_SOCKET_PATH). */
+  unixSocket?: string;
+  /**
+   * The server's public key must match (CURLOPT_PINNEDPUBLICKEY): 'sha256//<base64>' pins joined
+   * by ';', or the path of a PEM or DER public key file. A mismatch fails with code 90
+   * (CURLE_SSL_PINNEDPUBKEYNOTMATCH).
+   */
+  pinnedPublicKey?: string;
+  /** Cap the average download speed, in bytes per second; 0 for no cap (CURLOPT_MAX_RECV_SPEED_LARGE). */
+  maxRecvBytesPerSecond?: number;
+  /** Cap the average upload speed, in bytes per second; 0 for no cap (CURLOPT_MAX_SEND_SPEED_LARGE). */
+  maxSendBytesPerSecond?: number;
 }

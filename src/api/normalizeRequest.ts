@@ -5,6 +5,7 @@ import { MAX_TIMER_MS } from '../core/maxTimerMs.js';
 import type { NormalizedBody, NormalizedRequest } from '../core/NormalizedRequest.js';
 import { CurlError } from '../errors/CurlError.js';
 import type { CurlRequest } from './CurlRequest.js';
+import { optionShapes } from './optionShapes.js';
 
 /** How the Curl that runs a request shapes it. */
 export interface RequestContext {
@@ -47,6 +48,12 @@ const FIELD_NAMES = {
   resume: true,
   signal: true,
   curlOptions: true,
+  resolve: true,
+  connectTo: true,
+  unixSocket: true,
+  pinnedPublicKey: true,
+  maxRecvBytesPerSecond: true,
+  maxSendBytesPerSecond: true,
 } as const satisfies Record<keyof CurlRequest, true>;
 const FIELDS = new Set<string>(Object.keys(FIELD_NAMES));
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -147,6 +154,17 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
       (url.startsWith('https:') || (httpVersion !== undefined && httpVersion[0] !== '1')),
     signal,
     curlOptions: normalizeCurlOptions(req.curlOptions, bad),
+    resolve: optionalList(req.resolve, 'resolve', optionShapes.resolve, bad),
+    connectTo: optionalList(req.connectTo, 'connectTo', optionShapes.connectTo, bad),
+    unixSocket: optionalUnixSocket(req.unixSocket, bad),
+    pinnedPublicKey: optionalShaped(
+      req.pinnedPublicKey,
+      'pinnedPublicKey',
+      optionShapes.pinnedPublicKey,
+      bad,
+    ),
+    maxRecvBytesPerSecond: optionalInteger(req.maxRecvBytesPerSecond, 'maxRecvBytesPerSecond', bad),
+    maxSendBytesPerSecond: optionalInteger(req.maxSendBytesPerSecond, 'maxSendBytesPerSecond', bad),
   };
 }
 
@@ -324,17 +342,79 @@ function normalizeLowSpeed(lowSpeed: CurlRequest['lowSpeed'], bad: Bad): CurlReq
   return { bytesPerSecond, seconds };
 }
 
+/** What is wrong with a string of a given shape (optionShapes), or undefined. */
+type Shape = (value: string) => string | undefined;
+
+/**
+ * A list of strings for a curl_slist, each free of CR, LF and NUL (libcurl reads an item as one
+ * line) and of `shape`; the problem names the item, e.g. `resolve[1]`. A copy, frozen: undefined
+ * for an empty list.
+ */
+function optionalList(
+  value: unknown,
+  field: string,
+  shape: Shape | undefined,
+  bad: Bad,
+): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw bad(field, `must be an array of strings, got ${describe(value)}`);
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    if (typeof item !== 'string') throw bad(`${field}[${i}]`, `must be a string, got ${describe(item)}`);
+    optionalShaped(item, `${field}[${i}]`, shape, bad);
+  }
+  return value.length === 0 ? undefined : Object.freeze([...value]);
+}
+
+/** optionalText with a shape to match. */
+function optionalShaped(
+  value: unknown,
+  field: string,
+  shape: Shape | undefined,
+  bad: Bad,
+): string | undefined {
+  const text = optionalText(value, field, bad);
+  const problem = text === undefined ? undefined : shape?.(text);
+  if (problem) throw bad(field, problem);
+  return text;
+}
+
+/** A socket path fits in sockaddr_un's sun_path (108 bytes with its NUL on Linux). */
+function optionalUnixSocket(value: unknown, bad: Bad): string | undefined {
+  const path = optionalText(value, 'unixSocket', bad);
+  if (path === '') throw bad('unixSocket', 'must be a socket path, got ""');
+  if (path !== undefined && Buffer.byteLength(path) > 107)
+    throw bad('unixSocket', `must be at most 107 bytes long (sun_path), got ${Buffer.byteLength(path)}`);
+  return path;
+}
+
+function optionalInteger(value: unknown, field: string, bad: Bad): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < 0)
+    throw bad(field, `must be an integer >= 0, got ${describe(value)}`);
+  return value as number;
+}
+
 function normalizeCurlOptions(
   options: CurlRequest['curlOptions'],
   bad: Bad,
-): Array<[string, string | number | boolean]> {
+): Array<[string, string | number | boolean | readonly string[]]> {
   if (options === undefined) return [];
   if (options === null || typeof options !== 'object') throw bad('curlOptions', 'must be an object');
-  const out: Array<[string, string | number | boolean]> = [];
+  const out: Array<[string, string | number | boolean | readonly string[]]> = [];
   for (const [given, value] of Object.entries(options)) {
     const name = given.replace(/^CURLOPT_/i, '');
+    // A list option (RESOLVE, QUOTE, MAIL_RCPT…) as a curl_slist; whether libcurl takes a list
+    // for this name is checked when the options are compiled.
+    if (Array.isArray(value)) {
+      out.push([name, optionalList(value, `curlOptions.${name}`, undefined, bad) ?? []]);
+      continue;
+    }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw bad(`curlOptions.${name}`, `must be a string, number or boolean, got ${describe(value)}`);
+      throw bad(
+        `curlOptions.${name}`,
+        `must be a string, number, boolean or string[], got ${describe(value)}`,
+      );
     }
     // A string option can end up in a request line or header (REFERER, COOKIE, CUSTOMREQUEST…), so
     // CR, LF and NUL are refused as in headers. Blobs (CAINFO_BLOB, SSLCERT_BLOB…) are PEM text

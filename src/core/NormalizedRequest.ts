@@ -45,7 +45,18 @@ export interface NormalizedRequest {
   /** Wait for a connection that can multiplex rather than open another (CURLOPT_PIPEWAIT). */
   pipeWait: boolean;
   signal: AbortSignal | undefined;
-  curlOptions: ReadonlyArray<readonly [string, string | number | boolean]>;
+  /** A list option's value is a string[] (a curl_slist), its items free of CR, LF and NUL. */
+  curlOptions: ReadonlyArray<readonly [string, string | number | boolean | readonly string[]]>;
+  /** CURLOPT_RESOLVE entries, checked; undefined for none. */
+  resolve: readonly string[] | undefined;
+  /** CURLOPT_CONNECT_TO entries, checked; undefined for none. */
+  connectTo: readonly string[] | undefined;
+  unixSocket: string | undefined;
+  pinnedPublicKey: string | undefined;
+  /** 0 or undefined: no cap. */
+  maxRecvBytesPerSecond: number | undefined;
+  /** 0 or undefined: no cap. */
+  maxSendBytesPerSecond: number | undefined;
   /** The body is written to this file by libcurl, not reported as data; set by download() only. */
   sink?: FileSink;
 }

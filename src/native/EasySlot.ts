@@ -8,6 +8,7 @@ import { CURL_ERROR_SIZE, CURL_READFUNC_PAUSE } from './constants.js';
 import { EasyOptions } from './easyOptions.js';
 import { libc } from './libc.js';
 import type { Handle, Libcurl } from './libcurl.js';
+import { OptionLists } from './OptionLists.js';
 import { readHead } from './readResponse.js';
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -30,6 +31,8 @@ export class EasySlot implements EasyTarget {
   fresh = true;
   headerKey = '';
   headerList: Handle = 0;
+  /** The lists of list options (RESOLVE, CONNECT_TO, curlOptions' string[]) the handle points at. */
+  readonly lists = new OptionLists();
   upload: UploadSource | undefined = undefined;
   /** The response head given to the transfer, if any: its status, version and URL are final. */
   head: ResponseHead | undefined = undefined;
@@ -159,8 +162,9 @@ export class EasySlot implements EasyTarget {
     return buffer.toString('latin1', 0, Math.max(0, buffer.indexOf(0)));
   }
 
-  /** Frees the easy handle and its header list; the slot is gone. */
+  /** Frees the easy handle, its header list and option lists; the slot is gone. */
   destroy(): void {
+    this.lists.release(this.lib, this.easy);
     this.lib.easy_cleanup(this.easy);
     if (this.headerList !== 0) this.lib.slist_free_all(this.headerList);
     easyTargets.release(this.id);

@@ -25,7 +25,7 @@ import {
   CURLSHOPT_SHARE,
 } from './constants.js';
 import { EasySlot } from './EasySlot.js';
-import { compileOptions, EasyOptions, setOption } from './easyOptions.js';
+import { compileOptions, EasyOptions, sameList, setOption } from './easyOptions.js';
 import { libc } from './libc.js';
 import { type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
 import { readResult } from './readResponse.js';
@@ -343,14 +343,19 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     if (!sameShape && !slot.fresh) {
       this.lib.easy_reset(slot.easy);
       this.applyConstants(slot);
+      slot.lists.release(this.lib, slot.easy);
     }
     // Until every option is set, the handle matches neither set of options.
     slot.applied = undefined;
     slot.fresh = false;
     const { ids, values } = next;
     for (let i = 0; i < next.length; i++) {
-      if (sameShape && prev?.values[i] === values[i]) continue;
-      const rc = setOption(this.lib, slot.easy, ids[i], values[i]);
+      const value = values[i];
+      if (sameShape && (prev?.values[i] === value || sameList(prev?.values[i], value))) continue;
+      // A list becomes a curl_slist that the slot keeps as long as the handle points at it.
+      const rc = Array.isArray(value)
+        ? slot.lists.set(this.lib, slot.easy, ids[i], value)
+        : setOption(this.lib, slot.easy, ids[i], value);
       if (rc !== 0) {
         throw CurlError.invalidInput(
           next.fields[i],

@@ -51,6 +51,12 @@ export const CURLOPT = {
   SHARE: 10100,
   COOKIEFILE: 10031,
   COOKIEJAR: 10082,
+  RESOLVE: 10203,
+  CONNECT_TO: 10243,
+  UNIX_SOCKET_PATH: 10231,
+  PINNEDPUBLICKEY: 10230,
+  MAX_RECV_SPEED_LARGE: 30146,
+  MAX_SEND_SPEED_LARGE: 30145,
 } as const;
 
 export const CURLMOPT = {
@@ -109,5 +115,6 @@ export const CURLOT_LONG = 0;
 export const CURLOT_VALUES = 1;
 export const CURLOT_OFF_T = 2;
 export const CURLOT_STRING = 4;
+export const CURLOT_SLIST = 5;
 export const CURLOT_BLOB = 7;
 export const CURL_ERROR_SIZE = 256;

@@ -8,13 +8,17 @@ import {
   CURLOT_BLOB,
   CURLOT_LONG,
   CURLOT_OFF_T,
+  CURLOT_SLIST,
   CURLOT_STRING,
   CURLOT_VALUES,
 } from './constants.js';
 import { CurlEasyOptionStruct, type Handle, type Libcurl } from './libcurl.js';
 
-/** A value for curl_easy_setopt; the option's number range says how it is passed. */
-export type OptionValue = number | string | Uint8Array | null;
+/**
+ * A value for curl_easy_setopt; the option's number range says how it is passed. A list is set
+ * as a curl_slist that the easy handle's slot owns (OptionLists).
+ */
+export type OptionValue = number | string | Uint8Array | readonly string[] | null;
 
 /**
  * The options one request needs, in a fixed order, so that a pooled easy handle that ran a
@@ -70,6 +74,13 @@ export function setOption(lib: Libcurl, easy: Handle, id: number, value: OptionV
     len: bytes.byteLength,
     flags: 1 /* CURL_BLOB_COPY */,
   });
+}
+
+/** Two lists with the same items: a pooled handle keeps its curl_slist rather than build it again. */
+export function sameList(a: OptionValue | undefined, b: OptionValue): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function pem(value: string | Uint8Array): Uint8Array {
@@ -144,6 +155,15 @@ export function compileOptions(
     into.set('lowSpeed', CURLOPT.LOW_SPEED_TIME, req.lowSpeed.seconds);
   }
   if (req.maxBodyBytes !== undefined) into.set('maxBodyBytes', CURLOPT.MAXFILESIZE_LARGE, req.maxBodyBytes);
+  if (req.resolve) into.set('resolve', CURLOPT.RESOLVE, req.resolve);
+  if (req.connectTo) into.set('connectTo', CURLOPT.CONNECT_TO, req.connectTo);
+  if (req.unixSocket !== undefined) into.set('unixSocket', CURLOPT.UNIX_SOCKET_PATH, req.unixSocket);
+  if (req.pinnedPublicKey !== undefined)
+    into.set('pinnedPublicKey', CURLOPT.PINNEDPUBLICKEY, req.pinnedPublicKey);
+  if (req.maxRecvBytesPerSecond)
+    into.set('maxRecvBytesPerSecond', CURLOPT.MAX_RECV_SPEED_LARGE, req.maxRecvBytesPerSecond);
+  if (req.maxSendBytesPerSecond)
+    into.set('maxSendBytesPerSecond', CURLOPT.MAX_SEND_SPEED_LARGE, req.maxSendBytesPerSecond);
   for (const [name, value] of req.curlOptions) {
     const field = `curlOptions.${name}`;
     const option = findOption(lib, name, field, req.url);
@@ -173,11 +193,17 @@ function findOption(lib: Libcurl, name: string, field: string, url: string): Eas
 
 function optionValue(
   type: number,
-  value: string | number | boolean,
+  value: string | number | boolean | readonly string[],
   field: string,
   url: string,
 ): OptionValue {
+  // A list's items were checked by normalizeRequest; whether the option takes one is known only here.
+  if (Array.isArray(value) && type !== CURLOT_SLIST)
+    throw CurlError.invalidInput(field, 'is not a list option: it takes no string[]', url);
   switch (type) {
+    case CURLOT_SLIST:
+      if (Array.isArray(value)) return value;
+      throw CurlError.invalidInput(field, `takes a list: give a string[], got ${JSON.stringify(value)}`, url);
     case CURLOT_LONG:
     case CURLOT_VALUES:
     case CURLOT_OFF_T:
@@ -198,10 +224,6 @@ function optionValue(
       if (typeof value === 'string') return Buffer.from(value);
       throw CurlError.invalidInput(field, 'must be a string', url);
     default:
-      throw CurlError.invalidInput(
-        field,
-        'takes a list, a pointer or a function and cannot be set here',
-        url,
-      );
+      throw CurlError.invalidInput(field, 'takes a pointer or a function and cannot be set here', url);
   }
 }
