@@ -25,7 +25,7 @@ import {
   CURLSHOPT_SHARE,
 } from './constants.js';
 import { EasySlot } from './EasySlot.js';
-import { compileOptions, EasyOptions, sameList, setOption } from './easyOptions.js';
+import { compileOptions, EasyOptions, RECEIVE_BUFFER_BYTES, sameList, setOption } from './easyOptions.js';
 import { libc } from './libc.js';
 import { type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
 import { readResult } from './readResponse.js';
@@ -35,8 +35,6 @@ import { libcurlVersion, userAgent } from './version.js';
 const POINTER_SIZE = koffi.sizeof('void *');
 /** Idle easy handles kept for reuse; more than this are cleaned up as they come back. */
 const MAX_POOLED = 256;
-/** libcurl's receive buffer; its 16 KiB default costs ~40 % on large bodies. */
-const RECEIVE_BUFFER_BYTES = 102400;
 
 /** The options of a Curl that shape its multi handle and easy handles. */
 export type NativeDriverOptions = Pick<

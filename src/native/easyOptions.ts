@@ -14,6 +14,11 @@ import {
 } from './constants.js';
 import { CurlEasyOptionStruct, type Handle, type Libcurl } from './libcurl.js';
 
+/** libcurl's receive buffer; its 16 KiB default costs ~40 % on large bodies. */
+export const RECEIVE_BUFFER_BYTES = 102400;
+/** The smallest receive buffer libcurl takes (CURL_MIN_BUFFERSIZE). */
+const MIN_RECEIVE_BUFFER_BYTES = 1024;
+
 /**
  * A value for curl_easy_setopt; the option's number range says how it is passed. A list is set
  * as a curl_slist that the easy handle's slot owns (OptionLists).
@@ -160,8 +165,15 @@ export function compileOptions(
   if (req.unixSocket !== undefined) into.set('unixSocket', CURLOPT.UNIX_SOCKET_PATH, req.unixSocket);
   if (req.pinnedPublicKey !== undefined)
     into.set('pinnedPublicKey', CURLOPT.PINNEDPUBLICKEY, req.pinnedPublicKey);
-  if (req.maxRecvBytesPerSecond)
-    into.set('maxRecvBytesPerSecond', CURLOPT.MAX_RECV_SPEED_LARGE, req.maxRecvBytesPerSecond);
+  const recvCap = req.maxRecvBytesPerSecond;
+  if (recvCap) {
+    into.set('maxRecvBytesPerSecond', CURLOPT.MAX_RECV_SPEED_LARGE, recvCap);
+    // libcurl (7.88) checks the cap, then reads up to 100 buffers in a row while the socket has
+    // more: a 100 KiB buffer lets 10 MB through at once. A buffer of a thousandth of the cap keeps
+    // each burst to about 0.1 s of it, so the cap holds on bodies of a few seconds too.
+    const buffer = Math.max(MIN_RECEIVE_BUFFER_BYTES, Math.floor(recvCap / 1000));
+    if (buffer < RECEIVE_BUFFER_BYTES) into.set('maxRecvBytesPerSecond', CURLOPT.BUFFERSIZE, buffer);
+  }
   if (req.maxSendBytesPerSecond)
     into.set('maxSendBytesPerSecond', CURLOPT.MAX_SEND_SPEED_LARGE, req.maxSendBytesPerSecond);
   for (const [name, value] of req.curlOptions) {
