@@ -22,7 +22,7 @@ wireNativeBinding(libcurlBinding);
 
 export { Curl, DEFAULT_REQUEST_MAX_BODY_BYTES } from './api/Curl.js';
 export type { CurlOptions } from './api/CurlOptions.js';
-export type { CurlRequest, RequestBody } from './api/CurlRequest.js';
+export type { CurlRequest, ProxyOptions, RequestBody } from './api/CurlRequest.js';
 export type { CurlResponse } from './api/CurlResponse.js';
 export type { DownloadEvent } from './api/DownloadEvent.js';
 export { download, request, transfer } from './api/defaultCurl.js';

@@ -53,8 +53,13 @@ export interface CurlRequest {
   httpVersion?: HttpVersion;
   /** TLS verification and client certificates. */
   tls?: TlsOptions;
-  /** e.g. 'http://127.0.0.1:3128'. */
-  proxy?: string;
+  /**
+   * The proxy: a URL (`http://`, `https://`, `socks4://`, `socks4a://`, `socks5://`, `socks5h://`),
+   * `false` for none whatever the environment says, or {@link ProxyOptions} with credentials, TLS
+   * and hosts to reach directly. Unset, the environment decides as it does for curl: `http_proxy`
+   * (lower case only), `HTTPS_PROXY`/`https_proxy`, `ALL_PROXY`, `NO_PROXY`.
+   */
+  proxy?: string | false | ProxyOptions;
   /** HTTP authentication. */
   auth?: {
     /** The user name. */
@@ -112,4 +117,37 @@ export interface CurlRequest {
   maxRecvBytesPerSecond?: number;
   /** Cap the average upload speed, in bytes per second; 0 for no cap (CURLOPT_MAX_SEND_SPEED_LARGE). */
   maxSendBytesPerSecond?: number;
+}
+
+/**
+ * A proxy with its credentials, its own TLS settings (for an `https://` proxy) and the hosts
+ * reached without it.
+ *
+ * @example
+ * ```ts
+ * curl.request({
+ *   url: 'https://example.com/',
+ *   proxy: {
+ *     url: 'https://proxy.internal:3129',
+ *     auth: { username: 'me', password: process.env.PROXY_PASSWORD! },
+ *     tls: { caFile: '/etc/ssl/proxy-ca.pem' },
+ *     noProxy: ['localhost', '.internal.example'],
+ *   },
+ * });
+ * ```
+ */
+export interface ProxyOptions {
+  /** The proxy's URL; its scheme says how to talk to it (http, https, socks4, socks4a, socks5, socks5h). */
+  url: string;
+  /** Credentials for the proxy (Proxy-Authorization, or the SOCKS5 user and password). */
+  auth?: {
+    /** The user name. */
+    username: string;
+    /** The password. */
+    password: string;
+  };
+  /** TLS with an `https://` proxy: verification and certificates, as `tls` is for the server. */
+  tls?: TlsOptions;
+  /** Hosts reached directly: names (a leading dot matches subdomains), addresses, or `*` for all. */
+  noProxy?: string[];
 }

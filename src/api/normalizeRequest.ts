@@ -143,9 +143,9 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
     httpVersion,
     protocols,
     userAgent: optionalText(req.userAgent, 'userAgent', bad),
-    tls: normalizeTls(req.tls, bad),
-    proxy: optionalText(req.proxy, 'proxy', bad),
-    auth: normalizeAuth(req.auth, bad),
+    tls: normalizeTls(req.tls, 'tls', bad),
+    ...normalizeProxy(req.proxy, bad),
+    auth: normalizeAuth(req.auth, 'auth', bad),
     progress: optionalBoolean(req.progress, 'progress', false, bad),
     lowSpeed: normalizeLowSpeed(req.lowSpeed, bad),
     maxBodyBytes: optionalCount(req.maxBodyBytes, 'maxBodyBytes', bad) ?? context.maxBodyBytes,
@@ -309,27 +309,79 @@ function optionalText(value: unknown, field: string, bad: Bad): string | undefin
   return value;
 }
 
-function normalizeTls(tls: CurlRequest['tls'], bad: Bad): CurlRequest['tls'] {
+function normalizeTls(tls: CurlRequest['tls'], field: string, bad: Bad): CurlRequest['tls'] {
   if (tls === undefined) return undefined;
-  if (tls === null || typeof tls !== 'object') throw bad('tls', `must be an object, got ${describe(tls)}`);
+  if (tls === null || typeof tls !== 'object') throw bad(field, `must be an object, got ${describe(tls)}`);
   for (const key of ['ca', 'cert', 'key'] as const) {
     const v = tls[key];
     if (v !== undefined && typeof v !== 'string' && !(v instanceof Uint8Array)) {
-      throw bad(`tls.${key}`, 'must be PEM text or bytes');
+      throw bad(`${field}.${key}`, 'must be PEM text or bytes');
     }
   }
-  for (const key of ['caFile', 'certFile', 'keyFile'] as const) optionalText(tls[key], `tls.${key}`, bad);
-  optionalBoolean(tls.insecure, 'tls.insecure', false, bad);
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const)
+    optionalText(tls[key], `${field}.${key}`, bad);
+  optionalBoolean(tls.insecure, `${field}.insecure`, false, bad);
   return tls;
 }
 
-function normalizeAuth(auth: CurlRequest['auth'], bad: Bad): CurlRequest['auth'] {
+function normalizeAuth(auth: CurlRequest['auth'], field: string, bad: Bad): CurlRequest['auth'] {
   if (auth === undefined) return undefined;
-  if (auth === null || typeof auth !== 'object') throw bad('auth', 'must be { username, password }');
-  const username = optionalText(auth.username, 'auth.username', bad);
-  const password = optionalText(auth.password, 'auth.password', bad);
-  if (username === undefined || password === undefined) throw bad('auth', 'needs both username and password');
+  if (auth === null || typeof auth !== 'object') throw bad(field, 'must be { username, password }');
+  const username = optionalText(auth.username, `${field}.username`, bad);
+  const password = optionalText(auth.password, `${field}.password`, bad);
+  if (username === undefined || password === undefined) throw bad(field, 'needs both username and password');
   return { username, password };
+}
+
+const PROXY_SCHEMES = /^(https?|socks4a?|socks5h?):\/\//i;
+type ProxyFields = Pick<NormalizedRequest, 'proxy' | 'proxyAuth' | 'proxyTls' | 'noProxy'>;
+const NO_PROXY_FIELDS: ProxyFields = {
+  proxy: undefined,
+  proxyAuth: undefined,
+  proxyTls: undefined,
+  noProxy: undefined,
+};
+const PROXY_OFF: ProxyFields = { ...NO_PROXY_FIELDS, proxy: '' };
+
+/** `proxy` as a URL, `false` (libcurl's empty proxy: none, whatever the environment says) or an object. */
+function normalizeProxy(proxy: CurlRequest['proxy'], bad: Bad): ProxyFields {
+  if (proxy === undefined) return NO_PROXY_FIELDS;
+  if (proxy === false || proxy === '') return PROXY_OFF;
+  if (typeof proxy === 'string') return { ...NO_PROXY_FIELDS, proxy: proxyUrl(proxy, 'proxy', bad) };
+  if (proxy === null || typeof proxy !== 'object') {
+    throw bad('proxy', `must be a URL, false or { url, auth?, tls?, noProxy? }, got ${describe(proxy)}`);
+  }
+  if (proxy.url === undefined) throw bad('proxy.url', 'is required');
+  let noProxy: string | undefined;
+  if (proxy.noProxy !== undefined) {
+    if (!Array.isArray(proxy.noProxy))
+      throw bad('proxy.noProxy', `must be an array of host names, got ${describe(proxy.noProxy)}`);
+    noProxy = proxy.noProxy
+      .map((host, i) => {
+        const name = optionalText(host, `proxy.noProxy[${i}]`, bad);
+        if (!name || /[\s,]/.test(name))
+          throw bad(`proxy.noProxy[${i}]`, 'must be a host name without spaces or commas');
+        return name;
+      })
+      .join(',');
+  }
+  return {
+    proxy: proxyUrl(proxy.url, 'proxy.url', bad),
+    proxyAuth: normalizeAuth(proxy.auth, 'proxy.auth', bad),
+    proxyTls: normalizeTls(proxy.tls, 'proxy.tls', bad),
+    noProxy,
+  };
+}
+
+function proxyUrl(value: unknown, field: string, bad: Bad): string {
+  const url = optionalText(value, field, bad);
+  if (!url || !PROXY_SCHEMES.test(url)) {
+    throw bad(
+      field,
+      `must be a proxy URL (http, https, socks4, socks4a, socks5 or socks5h), got ${describe(value)}`,
+    );
+  }
+  return url;
 }
 
 function normalizeLowSpeed(lowSpeed: CurlRequest['lowSpeed'], bad: Bad): CurlRequest['lowSpeed'] {

@@ -37,7 +37,12 @@ export interface NormalizedRequest {
   protocols: string;
   userAgent: string | undefined;
   tls: TlsOptions | undefined;
+  /** The proxy URL; '' for none (not even from the environment); undefined lets the environment decide. */
   proxy: string | undefined;
+  proxyAuth: { username: string; password: string } | undefined;
+  proxyTls: TlsOptions | undefined;
+  /** Comma-separated, as CURLOPT_NOPROXY takes them. */
+  noProxy: string | undefined;
   auth: { username: string; password: string } | undefined;
   progress: boolean;
   lowSpeed: { bytesPerSecond: number; seconds: number } | undefined;

@@ -1,6 +1,7 @@
 import koffi from 'koffi';
 import { HTTP_VERSIONS } from '../core/httpVersions.js';
 import type { NormalizedRequest } from '../core/NormalizedRequest.js';
+import type { TlsOptions } from '../core/types.js';
 import { CurlError } from '../errors/CurlError.js';
 import {
   CURLAUTH_BASIC,
@@ -92,6 +93,53 @@ function pem(value: string | Uint8Array): Uint8Array {
   return typeof value === 'string' ? Buffer.from(value) : value;
 }
 
+/** The options of one TLS peer: the server, or an https:// proxy. */
+interface TlsOptionIds {
+  verifyPeer: number;
+  verifyHost: number;
+  caBlob: number;
+  caFile: number;
+  certBlob: number;
+  certFile: number;
+  keyBlob: number;
+  keyFile: number;
+}
+
+const SERVER_TLS: TlsOptionIds = {
+  verifyPeer: CURLOPT.SSL_VERIFYPEER,
+  verifyHost: CURLOPT.SSL_VERIFYHOST,
+  caBlob: CURLOPT.CAINFO_BLOB,
+  caFile: CURLOPT.CAINFO,
+  certBlob: CURLOPT.SSLCERT_BLOB,
+  certFile: CURLOPT.SSLCERT,
+  keyBlob: CURLOPT.SSLKEY_BLOB,
+  keyFile: CURLOPT.SSLKEY,
+};
+
+const PROXY_TLS: TlsOptionIds = {
+  verifyPeer: CURLOPT.PROXY_SSL_VERIFYPEER,
+  verifyHost: CURLOPT.PROXY_SSL_VERIFYHOST,
+  caBlob: CURLOPT.PROXY_CAINFO_BLOB,
+  caFile: CURLOPT.PROXY_CAINFO,
+  certBlob: CURLOPT.PROXY_SSLCERT_BLOB,
+  certFile: CURLOPT.PROXY_SSLCERT,
+  keyBlob: CURLOPT.PROXY_SSLKEY_BLOB,
+  keyFile: CURLOPT.PROXY_SSLKEY,
+};
+
+function setTls(into: EasyOptions, tls: TlsOptions, field: string, ids: TlsOptionIds): void {
+  if (tls.insecure) {
+    into.set(`${field}.insecure`, ids.verifyPeer, 0);
+    into.set(`${field}.insecure`, ids.verifyHost, 0);
+  }
+  if (tls.ca !== undefined) into.set(`${field}.ca`, ids.caBlob, pem(tls.ca));
+  if (tls.caFile !== undefined) into.set(`${field}.caFile`, ids.caFile, tls.caFile);
+  if (tls.cert !== undefined) into.set(`${field}.cert`, ids.certBlob, pem(tls.cert));
+  if (tls.certFile !== undefined) into.set(`${field}.certFile`, ids.certFile, tls.certFile);
+  if (tls.key !== undefined) into.set(`${field}.key`, ids.keyBlob, pem(tls.key));
+  if (tls.keyFile !== undefined) into.set(`${field}.keyFile`, ids.keyFile, tls.keyFile);
+}
+
 /**
  * Compiles a validated request into libcurl options, into `into` (cleared first). `headerList` is
  * the curl_slist for its headers (0 for none), built and owned by the caller. Throws INVALID_INPUT
@@ -136,20 +184,14 @@ export function compileOptions(
   into.set('userAgent', CURLOPT.USERAGENT, req.userAgent ?? userAgent);
   if (req.httpVersion) into.set('httpVersion', CURLOPT.HTTP_VERSION, HTTP_VERSIONS[req.httpVersion]);
   if (req.pipeWait) into.set('httpVersion', CURLOPT.PIPEWAIT, 1);
-  const { tls } = req;
-  if (tls) {
-    if (tls.insecure) {
-      into.set('tls.insecure', CURLOPT.SSL_VERIFYPEER, 0);
-      into.set('tls.insecure', CURLOPT.SSL_VERIFYHOST, 0);
-    }
-    if (tls.ca !== undefined) into.set('tls.ca', CURLOPT.CAINFO_BLOB, pem(tls.ca));
-    if (tls.caFile !== undefined) into.set('tls.caFile', CURLOPT.CAINFO, tls.caFile);
-    if (tls.cert !== undefined) into.set('tls.cert', CURLOPT.SSLCERT_BLOB, pem(tls.cert));
-    if (tls.certFile !== undefined) into.set('tls.certFile', CURLOPT.SSLCERT, tls.certFile);
-    if (tls.key !== undefined) into.set('tls.key', CURLOPT.SSLKEY_BLOB, pem(tls.key));
-    if (tls.keyFile !== undefined) into.set('tls.keyFile', CURLOPT.SSLKEY, tls.keyFile);
-  }
+  if (req.tls) setTls(into, req.tls, 'tls', SERVER_TLS);
   if (req.proxy !== undefined) into.set('proxy', CURLOPT.PROXY, req.proxy);
+  if (req.proxyAuth) {
+    into.set('proxy.auth', CURLOPT.PROXYUSERNAME, req.proxyAuth.username);
+    into.set('proxy.auth', CURLOPT.PROXYPASSWORD, req.proxyAuth.password);
+  }
+  if (req.noProxy !== undefined) into.set('proxy.noProxy', CURLOPT.NOPROXY, req.noProxy);
+  if (req.proxyTls) setTls(into, req.proxyTls, 'proxy.tls', PROXY_TLS);
   if (req.auth) {
     into.set('auth', CURLOPT.USERNAME, req.auth.username);
     into.set('auth', CURLOPT.PASSWORD, req.auth.password);
