@@ -18,12 +18,16 @@ export interface ProxyLog {
 export interface TestProxy extends ProxyLog {
   /** 'http://127.0.0.1:<port>', 'https://…' or 'socks5h://…'. */
   url: string;
+  port: number;
 }
 
 const basic = (username: string, password: string) =>
   `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
-/** An HTTP proxy; over TLS with `pki`; asking for `auth` (407 without it). */
+/**
+ * An HTTP proxy; over TLS with `pki`; asking for `auth` (407 without it). A forwarded request gets
+ * `via: 1.1 test-proxy`; one for a host under `.invalid` (which resolves nowhere) the proxy answers itself.
+ */
 export async function useHttpProxy(
   t: ExecutionContext,
   options: { auth?: { username: string; password: string }; pki?: Pki } = {},
@@ -42,7 +46,11 @@ export async function useHttpProxy(
       return;
     }
     const target = new URL(req.url ?? '');
-    const headers = { ...req.headers };
+    if (target.hostname.endsWith('.invalid')) {
+      res.end(`the proxy answered ${req.method} ${req.url} host=${req.headers.host}`);
+      return;
+    }
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, via: '1.1 test-proxy' };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
     const upstream = http.request(target, { method: req.method, headers }, (answer) => {
@@ -55,6 +63,11 @@ export async function useHttpProxy(
   const server = options.pki
     ? https.createServer({ key: options.pki.serverKey, cert: options.pki.serverCert }, onRequest)
     : http.createServer(onRequest);
+  // Tunnels' upstream connections; the proxy's own connections are closed by listenForTest.
+  const upstreams = new Set<net.Socket>();
+  t.teardown(() => {
+    for (const upstream of upstreams) upstream.destroy();
+  });
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     log.asked.push(`CONNECT ${req.url}`);
     if (!admitted(req)) {
@@ -66,15 +79,17 @@ export async function useHttpProxy(
     const [host, port] = (req.url ?? '').split(':');
     const upstream = net.connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
+      if (head.length > 0) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
     });
+    upstreams.add(upstream);
+    upstream.on('close', () => upstreams.delete(upstream));
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
   const port = await listenForTest(t, server);
-  return Object.assign(log, { url: `${options.pki ? 'https' : 'http'}://127.0.0.1:${port}` });
+  return Object.assign(log, { url: `${options.pki ? 'https' : 'http'}://127.0.0.1:${port}`, port });
 }
 
 /**
@@ -106,7 +121,7 @@ export async function useSocks5Proxy(t: ExecutionContext, hosts: Record<string, 
     });
   });
   const port = await listenForTest(t, server);
-  return Object.assign(log, { url: `socks5h://127.0.0.1:${port}` });
+  return Object.assign(log, { url: `socks5h://127.0.0.1:${port}`, port });
 }
 
 /** The destination of a SOCKS5 CONNECT request: an IPv4 address (type 1) or a name (type 3). */

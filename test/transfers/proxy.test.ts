@@ -1,4 +1,5 @@
-// Proxies, on real libcurl: an HTTP proxy forwarding requests, a CONNECT tunnel to an HTTPS server,
+// Proxies, on real libcurl: an HTTP proxy forwarding requests (the host name unresolved, credentials
+// from the URL), a CONNECT tunnel to an HTTPS server,
 // Basic credentials, a proxy reached over TLS, hosts reached directly, SOCKS5 with the name resolved
 // by the proxy, and the environment variables curl reads when `proxy` is unset. Serial: the
 // environment is the process's.
@@ -36,24 +37,102 @@ async function useTarget(t: Parameters<typeof useServer>[0]) {
   return useServer(t, (req, res) => res.end(`target saw ${req.url}`));
 }
 
-test.serial('an HTTP proxy forwards a request; the target answers through it', async (t) => {
-  const target = await useTarget(t);
+/** The user and password of a Basic authorization header, '' for none. */
+function basicCredentials(header: string): string {
+  const match = /^Basic (.+)$/.exec(header);
+  return match ? Buffer.from(match[1], 'base64').toString('utf8') : '';
+}
+
+test.serial('an http target goes through the proxy as an absolute-URI request', async (t) => {
   const proxy = await useHttpProxy(t);
-  const res = await lastValueFrom(useCurl(t).request({ url: `${target.url}/a`, proxy: proxy.url }));
-  t.is(res.text(), 'target saw /a');
-  t.deepEqual(proxy.asked, [`GET ${target.url}/a`]);
+  const target = await useServer(t, (req, res) =>
+    res.end(`origin saw ${req.url} via ${req.headers.via} host=${req.headers.host}`),
+  );
+  const curl = useCurl(t);
+  const response = await lastValueFrom(curl.request({ url: `${target.url}/hello?x=1`, proxy: proxy.url }));
+  t.is(response.status, 200);
+  t.is(response.text(), `origin saw /hello?x=1 via 1.1 test-proxy host=127.0.0.1:${target.port}`);
+  t.deepEqual(proxy.asked, [`GET ${target.url}/hello?x=1`]);
+  t.is(response.result.primaryPort, proxy.port, 'libcurl connected to the proxy, not to the origin');
 });
 
-test.serial('an https:// URL goes through a CONNECT tunnel; TLS is end to end with the server', async (t) => {
-  const server = await startHttpsServer(pki, (req, res) => res.end(`secure ${req.url}`));
-  t.teardown(() => server.close());
+test.serial('the target host name goes to the proxy unresolved', async (t) => {
   const proxy = await useHttpProxy(t);
-  const res = await lastValueFrom(
-    useCurl(t).request({ url: `${server.url}/s`, proxy: proxy.url, tls: { caFile: pki.caFile } }),
+  const curl = useCurl(t);
+  const response = await lastValueFrom(
+    curl.request({ url: 'http://origin.invalid:8080/path?q=1', proxy: proxy.url }),
   );
-  t.is(res.text(), 'secure /s');
-  t.deepEqual(proxy.asked, [`CONNECT 127.0.0.1:${server.port}`]);
+  t.is(
+    response.text(),
+    'the proxy answered GET http://origin.invalid:8080/path?q=1 host=origin.invalid:8080',
+  );
+  t.is(response.result.primaryPort, proxy.port);
 });
+
+test.serial(
+  'credentials in the proxy URL go to the proxy as Proxy-Authorization Basic, and only with that request',
+  async (t) => {
+    const proxy = await useHttpProxy(t);
+    const originAuth: Array<string | undefined> = [];
+    const target = await startHttpsServer(pki, (req, res) => {
+      originAuth.push(req.headers['proxy-authorization']);
+      res.end(`tls origin ${req.url}`);
+    });
+    t.teardown(() => target.close());
+    const plain = await useServer(t, (req, res) => res.end(`origin ${req.url}`));
+    const curl = useCurl(t);
+    // Percent-encoded in the URL, as a URL needs; libcurl decodes them.
+    const withCredentials = new URL(proxy.url);
+    withCredentials.username = 'bob';
+    withCredentials.password = 'pr0xy p@ss:w';
+    t.regex(withCredentials.href, /^http:\/\/bob:pr0xy%20p%40ss%3Aw@127\.0\.0\.1:\d+\/$/);
+
+    const forwarded = await lastValueFrom(
+      curl.request({ url: `${plain.url}/a`, proxy: withCredentials.href }),
+    );
+    t.is(forwarded.text(), 'origin /a');
+    const tunnelled = await lastValueFrom(
+      curl.request({ url: `${target.url}/b`, proxy: withCredentials.href, tls: { ca: pki.ca } }),
+    );
+    t.is(tunnelled.text(), 'tls origin /b');
+    const anonymous = await lastValueFrom(curl.request({ url: `${plain.url}/c`, proxy: proxy.url }));
+    t.is(anonymous.text(), 'origin /c');
+
+    t.deepEqual(proxy.asked, [
+      `GET ${plain.url}/a`,
+      `CONNECT 127.0.0.1:${target.port}`,
+      `GET ${plain.url}/c`,
+    ]);
+    t.deepEqual(proxy.credentials.map(basicCredentials), ['bob:pr0xy p@ss:w', 'bob:pr0xy p@ss:w', '']);
+    t.deepEqual(originAuth, [undefined], 'the credentials are not sent inside the tunnel');
+  },
+);
+
+test.serial('an https target is tunnelled through the proxy with CONNECT', async (t) => {
+  const proxy = await useHttpProxy(t);
+  const target = await startHttpsServer(pki, (req, res) => res.end(`tls origin ${req.url}`));
+  t.teardown(() => target.close());
+  const curl = useCurl(t);
+  const response = await lastValueFrom(
+    curl.request({ url: `${target.url}/secret`, proxy: proxy.url, tls: { ca: pki.ca } }),
+  );
+  t.is(response.text(), 'tls origin /secret');
+  t.deepEqual(proxy.asked, [`CONNECT 127.0.0.1:${target.port}`]);
+});
+
+test.serial(
+  'without the proxy option the request goes direct, also on a handle that used a proxy before',
+  async (t) => {
+    const proxy = await useHttpProxy(t);
+    const target = await useServer(t, (req, res) => res.end(req.headers.via ? 'proxied' : 'direct'));
+    const curl = useCurl(t);
+    const proxied = await lastValueFrom(curl.request({ url: `${target.url}/a`, proxy: proxy.url }));
+    t.is(proxied.text(), 'proxied');
+    const response = await lastValueFrom(curl.request(`${target.url}/b`));
+    t.is(response.text(), 'direct');
+    t.deepEqual(proxy.asked, [`GET ${target.url}/a`]);
+  },
+);
 
 test.serial('proxy credentials: a 407 without them, the request through with them', async (t) => {
   const target = await useTarget(t);
