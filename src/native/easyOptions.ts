@@ -48,6 +48,14 @@ export class EasyOptions {
     this.fields[i] = field;
   }
 
+  /** Like `set`, but an option already set (by a typed field) takes this value in its place: the last one wins. */
+  override(field: string, id: number, value: OptionValue): void {
+    const i = this.ids.indexOf(id);
+    if (i < 0 || i >= this.length) return this.set(field, id, value);
+    this.values[i] = value;
+    this.fields[i] = field;
+  }
+
   clear(): void {
     // No reference kept to an earlier request's values (a body can be large).
     for (let i = 0; i < this.length; i++) this.values[i] = null;
@@ -221,7 +229,9 @@ export function compileOptions(
   for (const [name, value] of req.curlOptions) {
     const field = `curlOptions.${name}`;
     const option = findOption(lib, name, field, req.url);
-    into.set(field, option.id, optionValue(option.type, value, field, req.url));
+    // One entry per option: a pooled handle skips unchanged values, so a second entry with the same
+    // id would let the first one's value win on the next request of this shape.
+    into.override(field, option.id, optionValue(option.type, value, field, req.url));
   }
   return into;
 }

@@ -68,3 +68,11 @@ test('a numeric curlOption: MAXFILESIZE makes libcurl refuse a larger body', asy
   );
   t.like(error, { code: 63, codeName: 'CURLE_FILESIZE_EXCEEDED' });
 });
+
+test('a curlOption and a typed field for the same option: curlOptions wins, on a fresh handle and a reused one', async (t) => {
+  const server = await useServer(t, (req, res) => res.end(req.headers['user-agent']));
+  const curl = useCurl(t);
+  const request = { url: `${server.url}/ua`, userAgent: 'typed', curlOptions: { USERAGENT: 'escape-hatch' } };
+  for (let i = 0; i < 3; i++) t.is((await lastValueFrom(curl.request(request))).text(), 'escape-hatch');
+  t.is(curl.stats().pooledHandles + curl.stats().easyHandles, 1, 'one handle served all three');
+});
