@@ -51,9 +51,12 @@ export class EasyOptions {
   /** Like `set`, but an option already set (by a typed field) takes this value in its place: the last one wins. */
   override(field: string, id: number, value: OptionValue): void {
     const i = this.ids.indexOf(id);
-    if (i < 0 || i >= this.length) return this.set(field, id, value);
-    this.values[i] = value;
-    this.fields[i] = field;
+    if (i < 0 || i >= this.length) {
+      this.set(field, id, value);
+    } else {
+      this.values[i] = value;
+      this.fields[i] = field;
+    }
   }
 
   clear(): void {

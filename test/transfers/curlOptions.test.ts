@@ -72,7 +72,11 @@ test('a numeric curlOption: MAXFILESIZE makes libcurl refuse a larger body', asy
 test('a curlOption and a typed field for the same option: curlOptions wins, on a fresh handle and a reused one', async (t) => {
   const server = await useServer(t, (req, res) => res.end(req.headers['user-agent']));
   const curl = useCurl(t);
-  const request = { url: `${server.url}/ua`, userAgent: 'typed', curlOptions: { USERAGENT: 'escape-hatch' } };
-  for (let i = 0; i < 3; i++) t.is((await lastValueFrom(curl.request(request))).text(), 'escape-hatch');
+  // The typed value changes from request to request and the curlOption does not: a reused handle
+  // that skipped the unchanged curlOption would send the typed one.
+  for (const userAgent of ['typed-1', 'typed-2', 'typed-3']) {
+    const request = { url: `${server.url}/ua`, userAgent, curlOptions: { USERAGENT: 'escape-hatch' } };
+    t.is((await lastValueFrom(curl.request(request))).text(), 'escape-hatch');
+  }
   t.is(curl.stats().pooledHandles + curl.stats().easyHandles, 1, 'one handle served all three');
 });
