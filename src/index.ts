@@ -27,6 +27,14 @@ export type { CurlResponse } from './api/CurlResponse.js';
 export type { DownloadEvent } from './api/DownloadEvent.js';
 export { download, request, transfer } from './api/defaultCurl.js';
 export type { RequestAllOptions, Settled } from './api/Settled.js';
+export {
+  TRANSFER_CHANNELS,
+  type TransferCancelMessage,
+  type TransferDoneMessage,
+  type TransferErrorMessage,
+  type TransferResponseMessage,
+  type TransferStartMessage,
+} from './core/diagnostics.js';
 export type { HttpVersion } from './core/httpVersions.js';
 export { transferControl } from './core/SubscriberHandler.js';
 export type { TransferControl } from './core/TransferJob.js';

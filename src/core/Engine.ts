@@ -11,6 +11,7 @@ import { CurlError, CurlMultiError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
 import { CURLM } from '../errors/multiCodes.js';
 import { AbortListeners } from './AbortListeners.js';
+import { publishCancel, publishStart } from './diagnostics.js';
 import type { DriverTransfer, MultiCode, MultiDriver } from './MultiDriver.js';
 import { MAX_TIMER_MS } from './maxTimerMs.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
@@ -28,6 +29,8 @@ import type { CurlStats, TransferEvent, TransferResult } from './types.js';
 const TIMEOUT_ACTION = -1;
 /** How long after its timeoutMs a transfer libcurl has not ended is ended by the engine. */
 const TIMEOUT_BACKSTOP_GRACE_MS = 250;
+/** Transfer ids are unique in the process: diagnostics subscribers see the transfers of every Curl. */
+let nextId = 1;
 
 /**
  * The reactive multi_socket engine. Socket requests become per-fd readiness Observables, timer
@@ -43,7 +46,6 @@ export class Engine {
   readonly running$ = new BehaviorSubject<number>(0);
 
   private readonly jobs = new Map<number, TransferJob>();
-  private nextId = 1;
   private busy = false;
   private readonly deferred: Array<() => void> = [];
   private pipeline: Subscription | undefined;
@@ -92,8 +94,9 @@ export class Engine {
       handler.onError(CurlError.aborted(request.url, 'aborted by signal'), undefined);
       return undefined;
     }
-    const job = new TransferJob(this.nextId++, request, handler, this.resume, this.pendingWork);
+    const job = new TransferJob(nextId++, request, handler, this.resume, this.pendingWork);
     this.jobs.set(job.id, job);
+    publishStart(job.id, request.url, request.method);
     if (signal || this.needsBackstop(timeoutMs)) job.cleanup = this.watchLimits(job);
     this.run(() => this.add(job));
     return job;
@@ -103,6 +106,7 @@ export class Engine {
   cancel(job: TransferJob): void {
     if (!job.active) return;
     this.forget(job);
+    publishCancel(job.id, job.request.url);
     this.run(() => this.remove(job));
   }
 

@@ -1,3 +1,4 @@
+import { publishDone, publishError, publishResponse } from './diagnostics.js';
 import type { DriverTransfer } from './MultiDriver.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
 import type { PendingWork } from './PendingWork.js';
@@ -79,6 +80,7 @@ export class TransferJob implements TransferControl, DriverTransfer {
   response(head: ResponseHead): void {
     if (this.#responded || !this.#active || this.#failure !== undefined) return;
     this.#responded = true;
+    publishResponse(this.id, head);
     this.handler.onResponse(head, this);
   }
 
@@ -111,7 +113,12 @@ export class TransferJob implements TransferControl, DriverTransfer {
 
   /** Passes the outcome to the handler; the engine calls it once the transfer has ended. */
   settle(result: TransferResult | undefined, error: unknown): void {
-    if (error !== undefined) this.handler.onError(error, this);
-    else this.handler.onComplete(result!, this);
+    if (error !== undefined) {
+      publishError(this.id, this.request.url, error);
+      this.handler.onError(error, this);
+    } else {
+      publishDone(result!);
+      this.handler.onComplete(result!, this);
+    }
   }
 }

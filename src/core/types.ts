@@ -73,7 +73,7 @@ export interface Timings {
  * ```
  */
 export interface TransferResult {
-  /** A number unique to the transfer within its Curl. */
+  /** A number unique to the transfer within the process (the diagnostics channels key on it). */
   id: number;
   /** The URL requested. */
   url: string;
@@ -103,6 +103,13 @@ export interface TransferResult {
   primaryIp: string;
   /** The port of the last connection. */
   primaryPort: number;
+  /**
+   * New connections libcurl made for this transfer, redirects included (CURLINFO_NUM_CONNECTS):
+   * 0 when it only used connections kept from earlier transfers.
+   */
+  connects: number;
+  /** The transfer got its answer over a connection kept from an earlier one: `connects` is 0 and `status` is not. */
+  connectionReused: boolean;
   /** How long each phase took. */
   timings: Timings;
 }

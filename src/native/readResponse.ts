@@ -62,6 +62,8 @@ export function readResult(
   const info = (id: number) => infoNumber(lib, easy, id);
   const millis = (id: number) => infoNumber(lib, easy, id) / 1000;
   const { request } = transfer;
+  const status = head ? head.status : info(CURLINFO.RESPONSE_CODE);
+  const connects = info(CURLINFO.NUM_CONNECTS);
   return {
     id: transfer.id,
     url: request.url,
@@ -71,7 +73,7 @@ export function readResult(
     code,
     codeName: curlCodeName(code),
     message: code === 0 ? '' : slot.errorText() || lib.easy_strerror(code),
-    status: head ? head.status : info(CURLINFO.RESPONSE_CODE),
+    status,
     httpVersion: head ? head.httpVersion : httpVersionName(info(CURLINFO.HTTP_VERSION)),
     downloadedBytes: info(CURLINFO.SIZE_DOWNLOAD_T),
     // libcurl's count of a streamed upload includes chunked framing: count what was handed to it.
@@ -79,6 +81,9 @@ export function readResult(
     redirects: info(CURLINFO.REDIRECT_COUNT),
     primaryIp: infoString(lib, easy, CURLINFO.PRIMARY_IP),
     primaryPort: info(CURLINFO.PRIMARY_PORT),
+    connects,
+    // No new connection, yet an answer: it came over one an earlier transfer had made.
+    connectionReused: connects === 0 && status > 0,
     timings: {
       dnsMs: millis(CURLINFO.NAMELOOKUP_TIME_T),
       connectMs: millis(CURLINFO.CONNECT_TIME_T),

@@ -177,6 +177,7 @@ export class ScriptedDriver implements MultiDriver {
   };
 
   private finished(exchange: ScriptedExchange, code: number, message: string): void {
+    const connects = exchange.fd >= 0 ? 1 : 0;
     this.hangUp(exchange);
     if (!this.exchanges.delete(exchange.transfer)) return;
     this.runningHandles = Math.max(0, this.runningHandles - 1);
@@ -186,6 +187,7 @@ export class ScriptedDriver implements MultiDriver {
       status: exchange.status,
       httpVersion: exchange.httpVersion,
       downloadedBytes: exchange.downloadedBytes,
+      connects,
       elapsed: this.scheduler.now() - exchange.startedAt,
     });
     this.done.push({ transfer: exchange.transfer, result });

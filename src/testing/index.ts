@@ -10,6 +10,7 @@
  *
  * @module rxcurl/testing
  */
+export { TRANSFER_CHANNELS } from '../core/diagnostics.js';
 export { CURLE } from '../errors/curlCodes.js';
 export { createTestCurl, TestCurl } from './createTestCurl.js';
 export type { RouteMatcher, RouteScript, ScriptedResponse, SentRequest } from './RouteTable.js';

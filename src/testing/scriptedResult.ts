@@ -9,6 +9,8 @@ export interface ScriptedOutcome {
   status: number;
   httpVersion: string;
   downloadedBytes: number;
+  /** Connections made: 1 once the script ran, 0 for a transfer that never connected (no route). */
+  connects: number;
   /** Virtual milliseconds from start to end. */
   elapsed: number;
 }
@@ -33,6 +35,9 @@ export function scriptedResult(transfer: DriverTransfer, outcome: ScriptedOutcom
     redirects: 0,
     primaryIp: '',
     primaryPort: 0,
+    // Each scripted transfer gets a socket of its own.
+    connects: outcome.connects,
+    connectionReused: false,
     timings: { dnsMs: 0, connectMs: 0, tlsMs: 0, firstByteMs: elapsed, totalMs: elapsed, redirectMs: 0 },
   };
 }

@@ -58,8 +58,9 @@ function sharedPath(t: ExecutionContext, b: Budget): void {
     if (name.startsWith('easy_setopt') || name === 'easy_reset' || name === 'easy_init')
       t.fail(`${name} is called on the steady path (${calls(b, name)} per transfer)`);
   }
-  // The head (status, version, URL) and the result: 12 numbers and 2 strings, read once each.
-  t.is(calls(b, 'easy_getinfo.number'), 12);
+  // The head (status, version, URL) and the result: 13 numbers (NUM_CONNECTS the latest, for
+  // `connects`) and 2 strings, read once each.
+  t.is(calls(b, 'easy_getinfo.number'), 13);
   t.is(calls(b, 'easy_getinfo.string'), 2);
   // The server sends 4 header lines (Date, Connection, Keep-Alive, Content-Length), and one call ends the list.
   t.is(calls(b, 'easy_nextheader'), 5);

@@ -48,7 +48,15 @@ export class ManualDriver implements MultiDriver {
     this.added.delete(transfer);
     this.runningHandles = Math.max(0, this.runningHandles - 1);
     const message = code === 0 ? '' : `scripted error ${code}`;
-    const outcome = { code, message, status, httpVersion: '1.1', downloadedBytes: 0, elapsed: 0 };
+    const outcome = {
+      code,
+      message,
+      status,
+      httpVersion: '1.1',
+      downloadedBytes: 0,
+      connects: 1,
+      elapsed: 0,
+    };
     this.done.push({ transfer, result: scriptedResult(transfer, outcome) });
   }
 
