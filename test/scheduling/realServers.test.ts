@@ -4,7 +4,17 @@
 // fail it by chance.
 import type http from 'node:http';
 import test, { type ExecutionContext } from 'ava';
-import { asyncScheduler, defer, from, lastValueFrom, type SchedulerLike, tap, toArray } from 'rxjs';
+import {
+  asyncScheduler,
+  defer,
+  from,
+  lastValueFrom,
+  map,
+  type Observable,
+  type SchedulerLike,
+  tap,
+  toArray,
+} from 'rxjs';
 import { type Curl, ensureOk, TransferQueue } from '../../src/index.js';
 import { useCurl, useMultiHostServer, waitFor } from '../helpers/servers.js';
 
@@ -99,56 +109,85 @@ function recordingStarts(curl: Curl, clock: SchedulerLike) {
 /** The gaps between consecutive values. */
 const gaps = (times: number[]) => times.slice(1).map((time, i) => time - times[i]);
 
-test('perHost.concurrency holds at the server while the global limit is used by the other hosts; a slow host holds no one back', async (t) => {
+/** What a front end of the queue reports of one request. */
+interface Outcome {
+  url: string;
+  status: number;
+}
+
+/**
+ * Ten requests on each host, the slow host's first (a queue in arrival order would run nothing
+ * else), through a queue of 6 with 2 per host; the slow host answers only once the 40 others are
+ * done. `run` puts the URLs through the queue.
+ */
+async function slowHostHoldsNoOneBack(
+  t: ExecutionContext,
+  run: (curl: Curl, queue: TransferQueue<string>, urls: string[]) => Observable<Outcome>,
+): Promise<void> {
   const slowDone = signal();
   const server = await fiveHosts(t, (_req, res, origin) => {
     if (origin === slow) void slowDone.released.then(() => res.end('slow'));
     else setImmediate(() => res.end('fast'));
   });
   const [slow, ...fast] = server.urls;
-  const curl = useCurl(t);
   const queue = new TransferQueue<string>({ concurrency: 6, perHost: { concurrency: 2 } });
-  // Items running, counted at the client from the start of a project's Observable to its end.
-  let active = 0;
-  let maxActive = 0;
   let fastDone = 0;
   const allFastDone = signal();
-  const project = (url: string) =>
-    defer(() => {
-      maxActive = Math.max(maxActive, ++active);
-      const end = () => active--;
-      return curl.request(url).pipe(
-        tap({
-          next: () => {
-            if (!url.startsWith(slow) && ++fastDone === 40) allFastDone.release();
-          },
-          complete: end,
-          error: end,
-          unsubscribe: end,
-        }),
-      );
-    });
-  // The slow host's items come first: a queue in arrival order would run nothing else.
   const urls = [slow, ...fast].flatMap((origin) => urlsOf(origin, 10));
-  const all = lastValueFrom(from(urls).pipe(queue.schedule(project), toArray()));
+  const all = lastValueFrom(
+    run(useCurl(t), queue, urls).pipe(
+      tap(({ url }) => {
+        if (!url.startsWith(slow) && ++fastDone === 40) allFastDone.release();
+      }),
+      toArray(),
+    ),
+  );
 
   await allFastDone.released;
   // Its two requests could reach the server after the fast ones: wait for them.
   await waitFor(() => server.hosts.get(slow)!.arrivals.length === 2, "the slow host's two requests");
-  t.is(maxActive, 6, 'the global limit was used');
   t.deepEqual(queue.stats().hosts[slow], { queued: 8, active: 2 });
   t.is(server.hosts.get(slow)!.inFlight, 2);
   slowDone.release();
-  const responses = await all;
+  const outcomes = await all;
 
-  t.is(responses.length, 50);
-  t.true(responses.every((res) => res.status === 200));
+  t.is(outcomes.length, 50);
+  t.true(outcomes.every(({ status }) => status === 200));
   for (const [origin, host] of server.hosts) {
     t.is(host.arrivals.length, 10, origin);
     t.true(host.maxInFlight <= 2, `${origin} had ${host.maxInFlight} requests at once at the server`);
   }
   t.true(server.all.maxInFlight <= 6, `${server.all.maxInFlight} requests at once at the server`);
   t.like(queue.stats(), { queued: 0, active: 0, done: 50, failed: 0, hosts: {} });
+}
+
+test('schedule(): perHost.concurrency holds at the server while the global limit is used by the other hosts; a slow host holds no one back', async (t) => {
+  // Items running, counted at the client from the start of a project's Observable to its end.
+  let active = 0;
+  let maxActive = 0;
+  await slowHostHoldsNoOneBack(t, (curl, queue, urls) =>
+    from(urls).pipe(
+      queue.schedule((url) =>
+        defer(() => {
+          maxActive = Math.max(maxActive, ++active);
+          const end = () => active--;
+          return curl.request(url).pipe(
+            map((res) => ({ url, status: res.status })),
+            tap({ complete: end, error: end, unsubscribe: end }),
+          );
+        }),
+      ),
+    ),
+  );
+  t.is(maxActive, 6, 'the global limit was used');
+});
+
+test('requestAll() with a queue: the same limits at the server, and the slow host holds no one back', async (t) => {
+  await slowHostHoldsNoOneBack(t, (curl, queue, urls) =>
+    curl
+      .requestAll(urls, { queue })
+      .pipe(map((settled) => ({ url: settled.request as string, status: settled.response?.status ?? 0 }))),
+  );
 });
 
 test('perHost.minDelayMs: starts of one host at least that far apart on the queue clock; the hosts start together', async (t) => {
@@ -228,7 +267,7 @@ test('a 429 with Retry-After: 1 pauses its host for at least a second, measured 
   }
 });
 
-test('retry: 503s go back on their host after a doubling backoff, then succeed; the other hosts are not held', async (t) => {
+test('retry: 503s go back on their host after a doubling backoff, then succeed', async (t) => {
   const refused: number[] = [];
   const server = await fiveHosts(t, (_req, res, origin, nth) => {
     if (origin === flaky && nth < 2) {
