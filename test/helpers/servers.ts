@@ -21,15 +21,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-function listen(server: net.Server, port = 0): Promise<number> {
+function listen(server: net.Server, port = 0, host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
 
-function track(server: net.Server): Set<net.Socket> {
-  const sockets = new Set<net.Socket>();
+function track(server: net.Server, sockets = new Set<net.Socket>()): Set<net.Socket> {
   server.on('connection', (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -91,6 +90,37 @@ export async function useServer(t: ExecutionContext, handler: http.RequestListen
   const server = await startServer(handler);
   t.teardown(() => server.close());
   return server;
+}
+
+export interface MultiHostServer {
+  /** 'http://<host>:<port>' for each host, in the order given. */
+  urls: string[];
+  /** Connections currently open, on all hosts. */
+  sockets: Set<net.Socket>;
+}
+
+/**
+ * One HTTP server (one handler) answering on several loopback addresses, each on a port the
+ * system picks (Linux routes all of 127/8 to lo), so that a client sees several hosts. Closed
+ * with its connections when the test ends.
+ */
+export async function useMultiHostServer(
+  t: ExecutionContext,
+  hosts: string[],
+  handler: http.RequestListener,
+): Promise<MultiHostServer> {
+  const server = http.createServer(handler);
+  server.keepAliveTimeout = 30_000;
+  const sockets = new Set<net.Socket>();
+  const urls: string[] = [];
+  for (const host of hosts) {
+    // The HTTP server never listens itself: each address's listener hands it its connections.
+    const listener = net.createServer((socket) => server.emit('connection', socket));
+    track(listener, sockets);
+    t.teardown(closer(listener, sockets));
+    urls.push(`http://${host}:${await listen(listener, 0, host)}`);
+  }
+  return { urls, sockets };
 }
 
 /** A port that nothing listens on: a server is bound to it, then closed. */
