@@ -28,6 +28,7 @@ export type { DownloadEvent } from './api/DownloadEvent.js';
 export { download, request, transfer } from './api/defaultCurl.js';
 export type { RequestAllOptions, Settled } from './api/Settled.js';
 export type { HttpVersion } from './core/httpVersions.js';
+export type { SshOptions } from './core/SshOptions.js';
 export { transferControl } from './core/SubscriberHandler.js';
 export type { TransferControl } from './core/TransferJob.js';
 export type {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { HttpVersion } from '../core/httpVersions.js';
+import type { SshOptions } from '../core/SshOptions.js';
 import type { TlsOptions } from '../core/types.js';
 
 /**
@@ -62,7 +63,11 @@ export interface CurlRequest {
     /** The password. */
     password: string;
   };
-  /** Allowed schemes, also on redirects. Default ['http', 'https']. */
+  /**
+   * Allowed schemes, also on redirects. Default ['http', 'https']; other protocols are opt-in
+   * (`['ftp']`, `['sftp']`…). On FTP, SFTP and SCP, `method: 'PUT'` uploads the body and a URL
+   * ending in `/` lists the directory.
+   */
   protocols?: string[];
   /** Emit progress events: at most one per 100 ms, and a final one before `done`. */
   progress?: boolean;
@@ -83,4 +88,6 @@ export interface CurlRequest {
   signal?: AbortSignal;
   /** Escape hatch: libcurl options by CURLOPT_ name without the prefix. */
   curlOptions?: Record<string, string | number | boolean>;
+  /** SFTP and SCP: key files and host-key checking; see {@link SshOptions}. */
+  ssh?: SshOptions;
 }

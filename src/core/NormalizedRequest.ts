@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { HttpVersion } from './httpVersions.js';
+import type { SshOptions } from './SshOptions.js';
 import type { TlsOptions } from './types.js';
 
 /** The body of a request once validated: bytes known up front, or a stream read as libcurl asks. */
@@ -48,4 +49,8 @@ export interface NormalizedRequest {
   curlOptions: ReadonlyArray<readonly [string, string | number | boolean]>;
   /** The body is written to this file by libcurl, not reported as data; set by download() only. */
   sink?: FileSink;
+  /** FTP, SFTP, SCP: a PUT uploads (CURLOPT_UPLOAD), its body a stream read through the read callback. */
+  upload?: boolean;
+  /** SSH keys and host-key checking; set whenever sftp or scp may be reached (the URL or `protocols`). */
+  ssh?: SshOptions;
 }

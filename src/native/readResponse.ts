@@ -71,7 +71,8 @@ export function readResult(
     code,
     codeName: curlCodeName(code),
     message: code === 0 ? '' : slot.errorText() || lib.easy_strerror(code),
-    status: head ? head.status : info(CURLINFO.RESPONSE_CODE),
+    // FTP's reply when the data began (150) is not its last (226): read that one again.
+    status: head && head.httpVersion !== '' ? head.status : info(CURLINFO.RESPONSE_CODE),
     httpVersion: head ? head.httpVersion : httpVersionName(info(CURLINFO.HTTP_VERSION)),
     downloadedBytes: info(CURLINFO.SIZE_DOWNLOAD_T),
     // libcurl's count of a streamed upload includes chunked framing: count what was handed to it.
