@@ -146,6 +146,7 @@ export function compileOptions(
     into.set('lowSpeed', CURLOPT.LOW_SPEED_TIME, req.lowSpeed.seconds);
   }
   if (req.maxBodyBytes !== undefined) into.set('maxBodyBytes', CURLOPT.MAXFILESIZE_LARGE, req.maxBodyBytes);
+  if (req.noReuse) into.set('url', CURLOPT.FRESH_CONNECT, 1);
   const { ssh } = req;
   if (ssh) {
     if (ssh.privateKeyFile !== undefined)

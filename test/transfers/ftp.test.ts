@@ -81,8 +81,8 @@ ftpTest(
     await lastValueFrom(curl.request({ url: `${server.url}text.txt`, body: 'text', protocols: FTP }));
     t.is(readFileSync(join(server.dir, 'text.txt'), 'utf8'), 'text');
     for (const [method, field] of [
-      ['POST', 'body'],
-      ['DELETE', 'method'],
+      ['GET', 'body'],
+      ['POST', 'method'],
     ] as const) {
       const error = await t.throwsAsync(
         lastValueFrom(curl.request({ url: `${server.url}x`, method, body: 'x', protocols: FTP })),
@@ -169,3 +169,20 @@ ftpTest(`ftp:// is refused unless protocols allows it: CurlError 1, no connectio
   t.is(error.codeName, 'CURLE_UNSUPPORTED_PROTOCOL');
   t.deepEqual(server.commands(), []);
 });
+
+ftpTest(
+  `transfers one after another on one Curl all finish (no stalled connection reuse)${skipped}`,
+  async (t) => {
+    const server = await useFtpServer(t);
+    writeFileSync(join(server.dir, 'a.txt'), 'again');
+    const curl = useCurl(t);
+    for (let i = 0; i < 12; i++) {
+      const url = i % 3 === 2 ? `${server.url}missing.txt` : `${server.url}a.txt`;
+      const outcome = await lastValueFrom(curl.request({ url, protocols: FTP, timeoutMs: 20_000 })).then(
+        (response) => response.text(),
+        (error: CurlError) => error.code,
+      );
+      t.is(outcome, i % 3 === 2 ? 78 : 'again', `transfer ${i}`);
+    }
+  },
+);
