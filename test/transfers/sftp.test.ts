@@ -10,6 +10,7 @@ import { randomPayload, useCurl, useTempDir } from '../helpers/servers.js';
 import { SSHD, type SshServer, useSshServer } from '../helpers/sshServer.js';
 
 const sshTest = SSHD ? test : test.skip;
+const sshSerial = SSHD ? test.serial : test.skip;
 const skipped = SSHD ? '' : ' (skipped: sshd not found; Debian package openssh-server)';
 const PAYLOAD = randomPayload(2 * 1024 * 1024 + 5);
 
@@ -92,7 +93,7 @@ sshTest(
   },
 );
 
-sshTest.serial(
+sshSerial(
   `with no host-key option, ~/.ssh/known_hosts decides: refused without it, accepted with the key${skipped}`,
   async (t) => {
     const server = await useSshServer(t);
