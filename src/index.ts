@@ -36,6 +36,7 @@ export {
   type TransferStartMessage,
 } from './core/diagnostics.js';
 export type { HttpVersion } from './core/httpVersions.js';
+export type { SshOptions } from './core/SshOptions.js';
 export { transferControl } from './core/SubscriberHandler.js';
 export type { TransferControl } from './core/TransferJob.js';
 export type {

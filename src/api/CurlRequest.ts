@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { HttpVersion } from '../core/httpVersions.js';
+import type { SshOptions } from '../core/SshOptions.js';
 import type { TlsOptions } from '../core/types.js';
 
 /**
@@ -67,7 +68,11 @@ export interface CurlRequest {
     /** The password. */
     password: string;
   };
-  /** Allowed schemes, also on redirects. Default ['http', 'https']. */
+  /**
+   * Allowed schemes, also on redirects. Default ['http', 'https']; other protocols are opt-in
+   * (`['ftp']`, `['sftp']`…). On FTP, SFTP and SCP, `method: 'PUT'` uploads the body and a URL
+   * ending in `/` lists the directory.
+   */
   protocols?: string[];
   /** Emit progress events: at most one per 100 ms, and a final one before `done`. */
   progress?: boolean;
@@ -117,6 +122,8 @@ export interface CurlRequest {
   maxRecvBytesPerSecond?: number;
   /** Cap the average upload speed, in bytes per second; 0 for no cap (CURLOPT_MAX_SEND_SPEED_LARGE). */
   maxSendBytesPerSecond?: number;
+  /** SFTP and SCP: key files and host-key checking; see {@link SshOptions}. */
+  ssh?: SshOptions;
 }
 
 /**

@@ -16,6 +16,13 @@ export interface FileTransfers {
   readonly pendingWork: PendingWork;
 }
 
+/** libcurl's codes for a resume the server cannot do: no ranges, no FTP REST, an offset past the end. */
+const RESUME_REFUSED = new Set<unknown>([
+  CURLE.RANGE_ERROR,
+  CURLE.FTP_COULDNT_USE_REST,
+  CURLE.BAD_DOWNLOAD_RESUME,
+]);
+
 /** The partial file of a download: beside its destination, so the final rename is atomic. */
 export function partialPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.part`);
@@ -79,16 +86,20 @@ function fetchFrom(
       next: (event) => {
         if (settled) return;
         switch (event.type) {
-          case 'response':
-            if (event.status >= 400) {
+          case 'response': {
+            // FTP's replies are not HTTP statuses (FTP fails with a libcurl error, as 78 for a 550).
+            const http = event.httpVersion !== '';
+            if (http && event.status >= 400) {
               settled = true;
               stop();
               const error = new HttpError(event.status, event.headers, event.url);
               void discard(error).then(() => subscriber.error(error));
               return;
             }
-            base = offset > 0 && event.status === 206 ? offset : 0;
+            // libcurl resumes FTP and SFTP itself, or fails (31, 36).
+            base = offset > 0 && (event.status === 206 || !http) ? offset : 0;
             break;
+          }
           case 'progress':
             subscriber.next({
               type: 'progress',
@@ -125,7 +136,7 @@ function fetchFrom(
     catchError((err) => {
       // The server does not do ranges for this file, or not this range: start over.
       const refused =
-        (err instanceof CurlError && err.code === CURLE.RANGE_ERROR) ||
+        (err instanceof CurlError && RESUME_REFUSED.has(err.code)) ||
         (err instanceof HttpError && err.status === 416);
       if (offset > 0 && refused) return fetchFrom(files, req, path, partial, 0, resume);
       throw err;

@@ -1,8 +1,11 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { isObservable, type Observable } from 'rxjs';
+import { isObservable, type Observable, of } from 'rxjs';
 import { HTTP_VERSIONS, isHttpVersion } from '../core/httpVersions.js';
 import { MAX_TIMER_MS } from '../core/maxTimerMs.js';
 import type { NormalizedBody, NormalizedRequest } from '../core/NormalizedRequest.js';
+import type { SshOptions } from '../core/SshOptions.js';
 import { CurlError } from '../errors/CurlError.js';
 import type { CurlRequest } from './CurlRequest.js';
 import { optionShapes } from './optionShapes.js';
@@ -54,6 +57,7 @@ const FIELD_NAMES = {
   pinnedPublicKey: true,
   maxRecvBytesPerSecond: true,
   maxSendBytesPerSecond: true,
+  ssh: true,
 } as const satisfies Record<keyof CurlRequest, true>;
 const FIELDS = new Set<string>(Object.keys(FIELD_NAMES));
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -117,6 +121,13 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
   if (typeof method !== 'string' || !TOKEN.test(method))
     throw bad('method', `must be an HTTP token, got ${describe(method)}`);
   method = method.toUpperCase();
+  // FTP, SFTP, SCP: a PUT uploads (the default method with a body there).
+  let upload = false;
+  if ((body !== undefined || req.method !== undefined) && FILE_TRANSFER_URL.test(url)) {
+    if (req.method === undefined) method = 'PUT';
+    upload = checkFileTransferMethod(method, body, url, bad);
+    if (upload) body = uploadBody(body);
+  }
 
   const protocols = req.protocols === undefined ? DEFAULT_PROTOCOLS : normalizeProtocols(req.protocols, bad);
   const httpVersion = req.httpVersion;
@@ -165,6 +176,12 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
     ),
     maxRecvBytesPerSecond: optionalInteger(req.maxRecvBytesPerSecond, 'maxRecvBytesPerSecond', bad),
     maxSendBytesPerSecond: optionalInteger(req.maxSendBytesPerSecond, 'maxSendBytesPerSecond', bad),
+    upload,
+    noReuse: req.protocols !== undefined && FTP_URL.test(url),
+    ssh:
+      req.ssh === undefined && req.protocols === undefined
+        ? undefined
+        : normalizeSsh(req.ssh, protocols, bad),
   };
 }
 
@@ -476,5 +493,63 @@ function normalizeCurlOptions(
     }
     out.push([name, value]);
   }
+  return out;
+}
+
+// FTP, SFTP and SCP.
+const FILE_TRANSFER_URL = /^(ftps?|sftp|scp):/i;
+const FTP_URL = /^ftps?:/i;
+const SSH_PROTOCOL = /(^|,)(sftp|scp)(,|$)/;
+const SHA256_BASE64 = /^[A-Za-z0-9+/]{43}=?$/;
+
+/**
+ * On FTP, SFTP and SCP only GET (download, or list a directory), HEAD and PUT (upload) mean
+ * something: libcurl would send any other method as the FTP listing command. True for an upload.
+ */
+function checkFileTransferMethod(
+  method: string,
+  body: NormalizedBody | undefined,
+  url: string,
+  bad: Bad,
+): boolean {
+  const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT')
+    throw bad('method', `must be GET, HEAD or PUT (upload) on ${scheme}://, got ${describe(method)}`);
+  if (body !== undefined && method !== 'PUT')
+    throw bad('body', `is sent only with method PUT on ${scheme}://`);
+  return method === 'PUT';
+}
+
+/** An upload is read through the read callback, whatever its body (none uploads an empty file). */
+function uploadBody(body: NormalizedBody | undefined): NormalizedBody {
+  if (body === undefined) return { kind: 'stream', source: of(), length: 0 };
+  if (body.kind === 'stream') return body;
+  return { kind: 'stream', source: of(body.bytes), length: body.bytes.byteLength };
+}
+
+/**
+ * The host key is always checked when sftp or scp may be reached: with neither a known_hosts file
+ * nor a pinned key, against ~/.ssh/known_hosts as the curl command line does. libcurl itself
+ * would accept any host key.
+ */
+function normalizeSsh(ssh: CurlRequest['ssh'], protocols: string, bad: Bad): SshOptions | undefined {
+  if (ssh === undefined && !SSH_PROTOCOL.test(protocols)) return undefined;
+  const given = ssh ?? {};
+  if (given === null || typeof given !== 'object')
+    throw bad('ssh', `must be an object, got ${describe(given)}`);
+  const out: SshOptions = {};
+  for (const key of ['privateKeyFile', 'publicKeyFile', 'knownHostsFile'] as const) {
+    const file = optionalText(given[key], `ssh.${key}`, bad);
+    if (file !== undefined) out[key] = file;
+  }
+  let pin = optionalText(given.hostPublicKeySha256, 'ssh.hostPublicKeySha256', bad);
+  if (pin !== undefined) {
+    pin = pin.replace(/^SHA256:/, '');
+    if (!SHA256_BASE64.test(pin))
+      throw bad('ssh.hostPublicKeySha256', `must be a base64 SHA-256 (43 characters), got ${describe(pin)}`);
+    out.hostPublicKeySha256 = pin;
+  }
+  if (out.knownHostsFile === undefined && pin === undefined)
+    out.knownHostsFile = join(homedir(), '.ssh', 'known_hosts');
   return out;
 }

@@ -18,6 +18,8 @@ export interface CliOptions {
   http2: boolean;
   /** `--timeout SECONDS`, in milliseconds: the whole of each attempt. */
   timeoutMs?: number;
+  /** `--proto LIST`: allowed protocols (e.g. http,https,ftp); unset, the library's default. */
+  protocols?: string[];
   /** `-q`: no bars, no completion lines, no summary; failures still go to standard error. */
   quiet: boolean;
   help: boolean;
@@ -44,6 +46,7 @@ Options:
                         partial files are kept on failure and on Ctrl-C
       --http2           ask for HTTP/2
       --timeout SECONDS give up an attempt after this long
+      --proto LIST      allowed protocols, e.g. http,https,ftp (default http,https)
   -q, --quiet           print only failures (on standard error)
   -h, --help            show this help
   -V, --version         show the versions of rxcurl and libcurl
@@ -86,6 +89,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     resume: values.resume ?? false,
     http2: values.http2 ?? false,
     timeoutMs,
+    protocols: values.proto?.split(',').map((p) => p.trim().toLowerCase()),
     quiet: values.quiet ?? false,
     help: values.help ?? false,
     version: values.version ?? false,
@@ -105,6 +109,7 @@ function parse(argv: readonly string[]) {
       resume: { type: 'boolean' },
       http2: { type: 'boolean' },
       timeout: { type: 'string' },
+      proto: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },

@@ -78,6 +78,7 @@ export async function run(options: CliOptions, io: CliIo, cancel: AbortSignal): 
       signal: cancel,
       ...(options.http2 ? { httpVersion: '2' } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.protocols ? { protocols: options.protocols } : {}),
     };
     let attempts = 0;
     let attempting = false;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { HttpVersion } from './httpVersions.js';
+import type { SshOptions } from './SshOptions.js';
 import type { TlsOptions } from './types.js';
 
 /** The body of a request once validated: bytes known up front, or a stream read as libcurl asks. */
@@ -64,4 +65,14 @@ export interface NormalizedRequest {
   maxSendBytesPerSecond: number | undefined;
   /** The body is written to this file by libcurl, not reported as data; set by download() only. */
   sink?: FileSink;
+  /** FTP, SFTP, SCP: a PUT uploads (CURLOPT_UPLOAD), its body a stream read through the read callback. */
+  upload?: boolean;
+  /** SSH keys and host-key checking; set whenever sftp or scp may be reached (the URL or `protocols`). */
+  ssh?: SshOptions;
+  /**
+   * FTP: a new connection for the transfer (CURLOPT_FRESH_CONNECT). libcurl 7.88 driven through
+   * multi_socket can stall on a reused FTP control connection: after EPSV it asks for no socket
+   * event and sets no timer (test/transfers/ftp.test.ts, "one after another").
+   */
+  noReuse?: boolean;
 }

@@ -169,6 +169,7 @@ export function compileOptions(
   into.set('url', CURLOPT.URL, req.url);
   const { method, body } = req;
   if (method === 'HEAD') into.set('method', CURLOPT.NOBODY, 1);
+  else if (req.upload) into.set('method', CURLOPT.UPLOAD, 1);
   else if (body) {
     into.set('method', CURLOPT.POST, 1);
     if (method !== 'POST') into.set('method', CURLOPT.CUSTOMREQUEST, method);
@@ -178,7 +179,8 @@ export function compileOptions(
     into.set('body', CURLOPT.COPYPOSTFIELDS, body.bytes.byteLength === 0 ? '' : body.bytes);
   } else if (body?.kind === 'stream') {
     // Read through CURLOPT_READFUNCTION; an unknown length goes as chunks over HTTP/1.1.
-    into.set('body', CURLOPT.POSTFIELDSIZE_LARGE, body.length ?? -1);
+    const size = req.upload ? CURLOPT.INFILESIZE_LARGE : CURLOPT.POSTFIELDSIZE_LARGE;
+    into.set('body', size, body.length ?? -1);
   }
   if (req.progress) into.set('progress', CURLOPT.NOPROGRESS, 0);
   if (headerList !== 0) into.set('headers', CURLOPT.HTTPHEADER, headerList);
@@ -229,6 +231,18 @@ export function compileOptions(
   }
   if (req.maxSendBytesPerSecond)
     into.set('maxSendBytesPerSecond', CURLOPT.MAX_SEND_SPEED_LARGE, req.maxSendBytesPerSecond);
+  if (req.noReuse) into.set('url', CURLOPT.FRESH_CONNECT, 1);
+  const { ssh } = req;
+  if (ssh) {
+    if (ssh.privateKeyFile !== undefined)
+      into.set('ssh.privateKeyFile', CURLOPT.SSH_PRIVATE_KEYFILE, ssh.privateKeyFile);
+    if (ssh.publicKeyFile !== undefined)
+      into.set('ssh.publicKeyFile', CURLOPT.SSH_PUBLIC_KEYFILE, ssh.publicKeyFile);
+    if (ssh.knownHostsFile !== undefined)
+      into.set('ssh.knownHostsFile', CURLOPT.SSH_KNOWNHOSTS, ssh.knownHostsFile);
+    if (ssh.hostPublicKeySha256 !== undefined)
+      into.set('ssh.hostPublicKeySha256', CURLOPT.SSH_HOST_PUBLIC_KEY_SHA256, ssh.hostPublicKeySha256);
+  }
   for (const [name, value] of req.curlOptions) {
     const field = `curlOptions.${name}`;
     const option = findOption(lib, name, field, req.url);

@@ -62,7 +62,8 @@ export function readResult(
   const info = (id: number) => infoNumber(lib, easy, id);
   const millis = (id: number) => infoNumber(lib, easy, id) / 1000;
   const { request } = transfer;
-  const status = head ? head.status : info(CURLINFO.RESPONSE_CODE);
+  // FTP's reply when the data began (150) is not its last (226): read that one again.
+  const status = head && head.httpVersion !== '' ? head.status : info(CURLINFO.RESPONSE_CODE);
   const connects = info(CURLINFO.NUM_CONNECTS);
   return {
     id: transfer.id,
