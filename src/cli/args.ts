@@ -8,6 +8,12 @@ export interface CliOptions {
   inputFile?: string;
   /** `-j N`: transfers at once. */
   jobs: number;
+  /** `--max-per-host N`: transfers at once to one host (origin). */
+  maxPerHost?: number;
+  /** `--rate-per-host N`: starts per second on one host. */
+  ratePerHost?: number;
+  /** `--delay-per-host MS`: at least this long between two starts on one host. */
+  delayPerHostMs?: number;
   /** `-o DIR`: where files go. */
   outDir: string;
   /** `--retry N`: retries of a transient failure, after the first attempt. */
@@ -39,9 +45,14 @@ Downloads every URL, several at a time, into files named after the URL's path.
 
 Options:
   -j, --jobs N          transfers at once (default 8)
+      --max-per-host N  transfers at once to one host (scheme://host:port)
+      --rate-per-host N starts per second on one host (a number > 0, e.g. 0.5)
+      --delay-per-host MS
+                        at least MS milliseconds between two starts on one host
   -o, --output DIR      folder for the files (default .), created if missing
   -i, --input FILE      read URLs from FILE, one a line (- for standard input)
-      --retry N         retry connection errors, timeouts and 429/502/503/504 N times (default 0)
+      --retry N         retry connection errors, timeouts and 429/502/503/504 N times (default 0);
+                        a 429/503 with Retry-After pauses its host (at most 5 s)
       --resume          continue partial files (.NAME.part) left by an earlier run;
                         partial files are kept on failure and on Ctrl-C
       --http2           ask for HTTP/2
@@ -55,12 +66,27 @@ URLs are read from standard input when none are given and it is not a terminal.
 Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted (Ctrl-C), 143 terminated.
 Ctrl-C cancels every transfer and removes their partial files (kept with --resume).`;
 
-function integer(name: string, value: string | undefined, fallback: number, min: number): number {
+function integer<F extends number | undefined>(
+  name: string,
+  value: string | undefined,
+  fallback: F,
+  min: number,
+): number | F {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) {
     throw new UsageError(`${name} needs an integer >= ${min}, got '${value}'`);
   }
   return Number(value);
+}
+
+/** A number > 0 (decimals allowed), or undefined when the option is absent. */
+function positive(name: string, value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`${name} needs ${what} > 0, got '${value}'`);
+  }
+  return n;
 }
 
 /** Parses the arguments after `node main.js` with Node's own `util.parseArgs`. */
@@ -72,23 +98,19 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  let timeoutMs: number | undefined;
-  if (values.timeout !== undefined) {
-    const seconds = Number(values.timeout);
-    if (values.timeout.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
-      throw new UsageError(`--timeout needs a number of seconds > 0, got '${values.timeout}'`);
-    }
-    timeoutMs = Math.round(seconds * 1000);
-  }
+  const seconds = positive('--timeout', values.timeout, 'a number of seconds');
   return {
     urls: positionals,
     inputFile: values.input,
     jobs: integer('-j', values.jobs, 8, 1),
+    maxPerHost: integer('--max-per-host', values['max-per-host'], undefined, 1),
+    ratePerHost: positive('--rate-per-host', values['rate-per-host'], 'a number of starts per second'),
+    delayPerHostMs: integer('--delay-per-host', values['delay-per-host'], undefined, 0),
     outDir: values.output ?? '.',
     retry: integer('--retry', values.retry, 0, 0),
     resume: values.resume ?? false,
     http2: values.http2 ?? false,
-    timeoutMs,
+    timeoutMs: seconds === undefined ? undefined : Math.round(seconds * 1000),
     protocols: values.proto?.split(',').map((p) => p.trim().toLowerCase()),
     quiet: values.quiet ?? false,
     help: values.help ?? false,
@@ -103,6 +125,9 @@ function parse(argv: readonly string[]) {
     strict: true,
     options: {
       jobs: { type: 'string', short: 'j' },
+      'max-per-host': { type: 'string' },
+      'rate-per-host': { type: 'string' },
+      'delay-per-host': { type: 'string' },
       output: { type: 'string', short: 'o' },
       input: { type: 'string', short: 'i' },
       retry: { type: 'string' },

@@ -2,37 +2,55 @@ import type { Outcome } from './outcome.js';
 import { formatBytes, formatDuration, formatRate } from './units.js';
 
 /** The nearest-rank percentile `p` (0–100) of `values`; undefined when there are none. */
-export function percentile(values: readonly number[], p: number): number | undefined {
+export function percentile(values: ArrayLike<number>, p: number): number | undefined {
   if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort();
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1];
 }
 
-/** Counts outcomes as they come, and renders the table printed at the end. */
+/**
+ * Counts outcomes as they come, and renders the table printed at the end. It keeps counts, not
+ * outcomes, so a list of millions of URLs runs in flat memory: only the total time of each
+ * successful transfer, for its percentiles (8 bytes a transfer).
+ */
 export class Summary {
-  private readonly outcomes: Outcome[] = [];
+  private readonly counts = { ok: 0, failed: 0, cancelled: 0 };
+  private readonly reasons = new Map<string, number>();
+  private times = new Float64Array(1024);
+  private timed = 0;
+  private okBytes = 0;
+  private retries = 0;
 
   add(outcome: Outcome): void {
-    this.outcomes.push(outcome);
+    this.counts[outcome.status]++;
+    this.retries += Math.max(0, outcome.attempts - 1);
+    if (outcome.status === 'failed') {
+      this.reasons.set(outcome.reason!, (this.reasons.get(outcome.reason!) ?? 0) + 1);
+    }
+    if (outcome.status !== 'ok') return;
+    this.okBytes += outcome.bytes;
+    if (this.timed === this.times.length) {
+      const more = new Float64Array(2 * this.timed);
+      more.set(this.times);
+      this.times = more;
+    }
+    this.times[this.timed++] = outcome.totalMs ?? 0;
   }
 
   count(status?: Outcome['status']): number {
-    return status ? this.outcomes.filter((o) => o.status === status).length : this.outcomes.length;
+    const { ok, failed, cancelled } = this.counts;
+    return status ? this.counts[status] : ok + failed + cancelled;
   }
 
   /** Bytes written by successful transfers. */
   bytes(): number {
-    return this.outcomes.reduce((sum, o) => sum + (o.status === 'ok' ? o.bytes : 0), 0);
+    return this.okBytes;
   }
 
   /** Failures by reason (`CURLE_…` or `HTTP <status>`), most frequent first. */
   failuresByReason(): [string, number][] {
-    const counts = new Map<string, number>();
-    for (const o of this.outcomes) {
-      if (o.status === 'failed') counts.set(o.reason!, (counts.get(o.reason!) ?? 0) + 1);
-    }
-    return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    return [...this.reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   }
 
   /**
@@ -41,12 +59,11 @@ export class Summary {
    * throughput over `elapsedMs` of wall-clock time.
    */
   render(elapsedMs: number): string {
-    const ok = this.outcomes.filter((o) => o.status === 'ok');
-    const times = ok.map((o) => o.totalMs ?? 0);
+    const times = this.times.subarray(0, this.timed);
     const bytes = this.bytes();
     const busyMs = times.reduce((a, b) => a + b, 0);
-    const retries = this.outcomes.reduce((sum, o) => sum + Math.max(0, o.attempts - 1), 0);
-    const counts = [`${ok.length} ok`, `${this.count('failed')} failed`];
+    const retries = this.retries;
+    const counts = [`${this.count('ok')} ok`, `${this.count('failed')} failed`];
     if (this.count('cancelled') > 0) counts.push(`${this.count('cancelled')} cancelled`);
     const p50 = percentile(times, 50);
     const p95 = percentile(times, 95);

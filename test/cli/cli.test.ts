@@ -246,7 +246,19 @@ test('--help and --version', async (t) => {
   const help = await runCli(['--help']);
   t.is(help.code, 0);
   t.regex(help.stdout, /^Usage: rxcurl \[options\] URL\.\.\./);
-  for (const option of ['-j', '-o', '-i', '--retry', '--resume', '--http2', '--timeout', '-q']) {
+  for (const option of [
+    '-j',
+    '--max-per-host',
+    '--rate-per-host',
+    '--delay-per-host',
+    '-o',
+    '-i',
+    '--retry',
+    '--resume',
+    '--http2',
+    '--timeout',
+    '-q',
+  ]) {
     t.true(help.stdout.includes(option), option);
   }
   const version = await runCli(['-V']);

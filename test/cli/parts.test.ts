@@ -45,6 +45,12 @@ test('parseCliArgs: defaults, short and long options', (t) => {
   );
   t.like(parseCliArgs(['-i', 'list.txt']), { urls: [], inputFile: 'list.txt' });
   t.like(parseCliArgs(['--jobs=4', '--output=x']), { jobs: 4, outDir: 'x' });
+  t.like(parseCliArgs(['u']), { maxPerHost: undefined, ratePerHost: undefined, delayPerHostMs: undefined });
+  t.like(parseCliArgs(['--max-per-host', '2', '--rate-per-host', '0.5', '--delay-per-host', '0', 'u']), {
+    maxPerHost: 2,
+    ratePerHost: 0.5,
+    delayPerHostMs: 0,
+  });
 });
 
 test('parseCliArgs: bad values are usage errors', (t) => {
@@ -56,6 +62,10 @@ test('parseCliArgs: bad values are usage errors', (t) => {
     ['--timeout', ''],
     ['-x'],
     ['-o'],
+    ['--max-per-host', '0'],
+    ['--rate-per-host', '0'],
+    ['--rate-per-host', 'Infinity'],
+    ['--delay-per-host', '1.5'],
   ]) {
     t.throws(() => parseCliArgs(args), { instanceOf: UsageError }, args.join(' '));
   }
@@ -89,6 +99,30 @@ test('FileNamer: a numeric suffix before the extension on collisions', (t) => {
     ].map((u) => namer.next(u)),
     ['x.txt', 'x-1.txt', 'x-2.txt', 'x-1-1.txt', 'index.html', 'index-1.html', 'README'],
   );
+});
+
+test('FileNamer: names taken before count case-insensitively, also when a suffix was given in the URL', (t) => {
+  const namer = new FileNamer();
+  t.deepEqual(
+    ['http://a/a-2.txt', 'http://a/A.txt', 'http://b/a.txt', 'http://c/a.txt', 'http://d/a.txt'].map((u) =>
+      namer.next(u),
+    ),
+    ['a-2.txt', 'A.txt', 'a-1.txt', 'a-3.txt', 'a-4.txt'],
+  );
+});
+
+test('FileNamer: deterministic over many names and long runs of one name, through the growth of its table', (t) => {
+  const names = (namer: FileNamer) =>
+    Array.from({ length: 20_000 }, (_, i) =>
+      namer.next(i % 2 ? `http://h/f${i}.bin` : `http://h/${i % 7}/same.txt`),
+    );
+  const first = names(new FileNamer());
+  t.deepEqual(names(new FileNamer()), first);
+  t.is(new Set(first.map((n) => n.toLowerCase())).size, first.length);
+  t.is(first[0], 'same.txt');
+  t.is(first[2], 'same-1.txt');
+  t.is(first[19_998], 'same-9999.txt');
+  t.is(first[19_999], 'f19999.bin');
 });
 
 test('percentile: nearest rank', (t) => {

@@ -81,3 +81,21 @@ test('with --resume, SIGINT keeps the partial file for the next run', async (t) 
   t.true(statSync(join(dir, '.endless.part')).size > 0);
   t.regex(run.stdout, /^cancelled endless /m);
 });
+
+test('SIGINT drops what waits for the per-host rate: counted as cancelled, never started', async (t) => {
+  const { url, requests } = await endlessServer(t);
+  const dir = tempDir(t);
+  // One start every 100 s on the host: /later.txt waits behind /endless.
+  const cli = startCli(['-o', dir, '--rate-per-host', '0.01', `${url}/endless`, `${url}/later.txt`]);
+  t.teardown(() => cli.child.kill('SIGKILL'));
+  await waitFor(() => partialHasBytes(dir, 'endless'), 'the partial file', 20_000);
+
+  cli.child.kill('SIGINT');
+  const run = await cli.done;
+
+  t.is(run.code, 130, run.stderr);
+  t.deepEqual(readdirSync(dir), []);
+  t.regex(run.stdout, new RegExp(`^cancelled later\\.txt ${url}/later\\.txt$`, 'm'));
+  t.regex(run.stdout, /^ {2}transfers +2 \(0 ok, 0 failed, 2 cancelled\)$/m);
+  t.deepEqual(requests, ['/endless']);
+});
