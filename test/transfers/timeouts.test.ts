@@ -31,7 +31,8 @@ test('several timeouts at once each fire, in order of their deadline', async (t)
   const curl = useCurl(t);
   const order: number[] = [];
   curl.results$.subscribe((r) => order.push(Number(new URL(r.url).pathname.slice(1))));
-  const timeouts = [300, 100, 200];
+  // Deadlines far apart: requests started under load can start a little apart too.
+  const timeouts = [1200, 150, 600];
   const errors = await Promise.all(
     timeouts.map((ms) =>
       lastValueFrom(curl.request({ url: `${server.url}/${ms}`, timeoutMs: ms })).then(
@@ -41,6 +42,6 @@ test('several timeouts at once each fire, in order of their deadline', async (t)
     ),
   );
   t.true(errors.every((e) => e instanceof CurlError && e.code === 28));
-  t.deepEqual(order, [100, 200, 300]);
+  t.deepEqual(order, [150, 600, 1200]);
   t.false(curl.stats().timerArmed);
 });
