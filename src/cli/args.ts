@@ -14,6 +14,8 @@ export interface CliOptions {
   retry: number;
   /** `--resume`: continue partial files, and keep them when a transfer fails or is cancelled. */
   resume: boolean;
+  /** `--update`: download a file that exists only when the server has a newer one (If-Modified-Since). */
+  update: boolean;
   /** `--http2`: ask for HTTP/2. */
   http2: boolean;
   /** `--timeout SECONDS`, in milliseconds: the whole of each attempt. */
@@ -42,6 +44,8 @@ Options:
       --retry N         retry connection errors, timeouts and 429/502/503/504 N times (default 0)
       --resume          continue partial files (.NAME.part) left by an earlier run;
                         partial files are kept on failure and on Ctrl-C
+      --update          download a file that exists only if the server's is newer
+                        (If-Modified-Since its mtime, which downloads set to Last-Modified)
       --http2           ask for HTTP/2
       --timeout SECONDS give up an attempt after this long
   -q, --quiet           print only failures (on standard error)
@@ -84,6 +88,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     outDir: values.output ?? '.',
     retry: integer('--retry', values.retry, 0, 0),
     resume: values.resume ?? false,
+    update: values.update ?? false,
     http2: values.http2 ?? false,
     timeoutMs,
     quiet: values.quiet ?? false,
@@ -103,6 +108,7 @@ function parse(argv: readonly string[]) {
       input: { type: 'string', short: 'i' },
       retry: { type: 'string' },
       resume: { type: 'boolean' },
+      update: { type: 'boolean' },
       http2: { type: 'boolean' },
       timeout: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },

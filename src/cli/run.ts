@@ -85,7 +85,7 @@ export async function run(options: CliOptions, io: CliIo, cancel: AbortSignal): 
     const attempt$ = defer(() => {
       attempts++;
       attempting = true;
-      return curl.download(request, join(options.outDir, name));
+      return curl.download(request, join(options.outDir, name), { ifChanged: options.update });
     }).pipe(
       finalize(() => {
         attempting = false;
@@ -111,6 +111,7 @@ export async function run(options: CliOptions, io: CliIo, cancel: AbortSignal): 
           bytes: done.bytes,
           totalMs: done.result.timings.totalMs,
           attempts,
+          ...(done.notModified && { notModified: true }),
         }),
       ),
       catchError((error: unknown) => {

@@ -46,7 +46,9 @@ export class Summary {
     const bytes = this.bytes();
     const busyMs = times.reduce((a, b) => a + b, 0);
     const retries = this.outcomes.reduce((sum, o) => sum + Math.max(0, o.attempts - 1), 0);
-    const counts = [`${ok.length} ok`, `${this.count('failed')} failed`];
+    const notModified = ok.filter((o) => o.notModified).length;
+    const counts = [`${ok.length - notModified} ok`, `${this.count('failed')} failed`];
+    if (notModified > 0) counts.splice(1, 0, `${notModified} not modified`);
     if (this.count('cancelled') > 0) counts.push(`${this.count('cancelled')} cancelled`);
     const p50 = percentile(times, 50);
     const p95 = percentile(times, 95);

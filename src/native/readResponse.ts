@@ -62,7 +62,7 @@ export function readResult(
   const info = (id: number) => infoNumber(lib, easy, id);
   const millis = (id: number) => infoNumber(lib, easy, id) / 1000;
   const { request } = transfer;
-  return {
+  const result: TransferResult = {
     id: transfer.id,
     url: request.url,
     effectiveUrl: head ? head.url : infoString(lib, easy, CURLINFO.EFFECTIVE_URL),
@@ -88,6 +88,13 @@ export function readResult(
       redirectMs: millis(CURLINFO.REDIRECT_TIME_T),
     },
   };
+  // Only download() asks for the file's time (CURLOPT_FILETIME) or sets a time condition.
+  if (request.sink) {
+    const fileTime = info(CURLINFO.FILETIME_T);
+    if (fileTime >= 0) result.fileTime = fileTime * 1000;
+    result.conditionUnmet = info(CURLINFO.CONDITION_UNMET) === 1;
+  }
+  return result;
 }
 
 function addHeader(headers: Headers, name: string, value: string): void {
