@@ -142,4 +142,12 @@ function checkOptions(options: CurlOptions): void {
       throw new TypeError(`Curl option ${key} must be an integer >= 0, got ${String(value)}`);
     }
   }
+  for (const key of ['hsts', 'altSvc'] as const) {
+    const value: unknown = options[key];
+    if (value !== undefined && (typeof value !== 'string' || value === '' || value.includes('\0'))) {
+      throw new TypeError(
+        `Curl option ${key} must be a file path (a non-empty string), got ${String(value)}`,
+      );
+    }
+  }
 }
