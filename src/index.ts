@@ -25,6 +25,7 @@ export type { CurlOptions } from './api/CurlOptions.js';
 export type { CurlRequest, ProxyOptions, RequestBody } from './api/CurlRequest.js';
 export type { CurlResponse } from './api/CurlResponse.js';
 export type { DownloadEvent } from './api/DownloadEvent.js';
+export type { DownloadOptions } from './api/DownloadOptions.js';
 export { download, request, transfer } from './api/defaultCurl.js';
 export type { RequestAllOptions, Settled } from './api/Settled.js';
 export {

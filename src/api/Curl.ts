@@ -8,6 +8,7 @@ import type { CurlOptions } from './CurlOptions.js';
 import type { CurlRequest } from './CurlRequest.js';
 import type { CurlResponse } from './CurlResponse.js';
 import type { DownloadEvent } from './DownloadEvent.js';
+import type { DownloadOptions } from './DownloadOptions.js';
 import { downloadTo, type FileTransfers } from './downloadTo.js';
 import { nativeBinding } from './nativeBinding.js';
 import { normalizeRequest, type RequestContext } from './normalizeRequest.js';
@@ -100,11 +101,17 @@ export class Curl implements AsyncDisposable {
   }
 
   /**
-   * Streams the body to a temporary file beside `path` and renames it on success only. A libcurl
-   * error or a status >= 400 fails it; the temporary file is removed before the error is delivered.
+   * Streams the body to a temporary file beside `path` and renames it on success only, with the
+   * server's file time as its mtime. A libcurl error or a status >= 400 fails it; the temporary file
+   * is removed before the error is delivered. `ifChanged`: only when the server has a newer file
+   * than `path` (If-Modified-Since); otherwise `done` says `notModified` and the file stays as it is.
    */
-  download(request: CurlRequest | string, path: string): Observable<DownloadEvent> {
-    return downloadTo(this.files, request, path);
+  download(
+    request: CurlRequest | string,
+    path: string,
+    options?: DownloadOptions,
+  ): Observable<DownloadEvent> {
+    return downloadTo(this.files, request, path, options);
   }
 
   /** Live counters: transfers in flight, easy handles, sockets watched, whether the timer is armed. */
@@ -133,6 +140,14 @@ function checkOptions(options: CurlOptions): void {
     const value = options[key];
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) {
       throw new TypeError(`Curl option ${key} must be an integer >= 0, got ${String(value)}`);
+    }
+  }
+  for (const key of ['hsts', 'altSvc'] as const) {
+    const value: unknown = options[key];
+    if (value !== undefined && (typeof value !== 'string' || value === '' || value.includes('\0'))) {
+      throw new TypeError(
+        `Curl option ${key} must be a file path (a non-empty string), got ${String(value)}`,
+      );
     }
   }
 }

@@ -30,4 +30,14 @@ export interface CurlOptions {
   defaults?: Partial<CurlRequest>;
   /** Cookie engine on (in memory), or a cookie file path. Default off. */
   cookies?: boolean | string;
+  /**
+   * HSTS cache file (CURLOPT_HSTS): read when the Curl starts, shared by all its transfers, written
+   * at close(). An http:// URL to a host in it goes over https. libcurl >= 7.88.
+   */
+  hsts?: string;
+  /**
+   * alt-svc cache file (CURLOPT_ALTSVC, h1/h2/h3 as libcurl supports them): read by each easy handle
+   * as it is created, written back at close(). Alt-Svc headers are only taken from https responses.
+   */
+  altSvc?: string;
 }

@@ -29,4 +29,6 @@ export type DownloadEvent =
       bytes: number;
       /** What libcurl reported for the last transfer. */
       result: TransferResult;
+      /** `ifChanged`: the server said the file at `path` is current (304); it was left as it was, and `bytes` is 0. */
+      notModified?: boolean;
     };

@@ -4,6 +4,7 @@ import { Curl } from './Curl.js';
 import type { CurlRequest } from './CurlRequest.js';
 import type { CurlResponse } from './CurlResponse.js';
 import type { DownloadEvent } from './DownloadEvent.js';
+import type { DownloadOptions } from './DownloadOptions.js';
 
 let shared: Curl | undefined;
 
@@ -46,6 +47,10 @@ export function request(request: CurlRequest | string): Observable<CurlResponse>
  * const done = await lastValueFrom(download({ url: 'https://example.com/big.iso', resume: true }, 'big.iso'));
  * ```
  */
-export function download(request: CurlRequest | string, path: string): Observable<DownloadEvent> {
-  return defer(() => defaultCurl().download(request, path));
+export function download(
+  request: CurlRequest | string,
+  path: string,
+  options?: DownloadOptions,
+): Observable<DownloadEvent> {
+  return defer(() => defaultCurl().download(request, path, options));
 }

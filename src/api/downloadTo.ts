@@ -1,4 +1,4 @@
-import { rename, stat, truncate, unlink } from 'node:fs/promises';
+import { rename, stat, truncate, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { catchError, from, Observable, switchMap } from 'rxjs';
 import type { FileSink } from '../core/NormalizedRequest.js';
@@ -9,6 +9,7 @@ import { CURLE } from '../errors/curlCodes.js';
 import { HttpError } from '../errors/HttpError.js';
 import type { CurlRequest } from './CurlRequest.js';
 import type { DownloadEvent } from './DownloadEvent.js';
+import type { DownloadOptions } from './DownloadOptions.js';
 
 /** What download() needs of its Curl: transfers whose body libcurl writes to a file, and close()'s wait list. */
 export interface FileTransfers {
@@ -31,27 +32,34 @@ export function partialPath(path: string): string {
 /**
  * download(): libcurl writes the body itself into a partial file beside `path` (no JavaScript per
  * chunk, as curl's command line does), renamed over `path` only once the transfer succeeded and the
- * file is closed. A libcurl error or a status >= 400 fails it and removes the partial file first —
- * unless `resume` is set: then the partial file keeps what arrived, and the next download continues
- * it with a range request, or starts over when the server ignores ranges.
+ * file is closed, with the server's file time as its mtime (`curl -R`). A libcurl error or a status
+ * >= 400 fails it and removes the partial file first — unless `resume` is set: then the partial file
+ * keeps what arrived, and the next download continues it with a range request, or starts over when
+ * the server ignores ranges. `ifChanged` makes the request conditional on the mtime of the file at
+ * `path` (never on the partial file, which `resume` continues either way); when the server says it
+ * is current, the partial file is removed and `path` left as it was.
  */
 export function downloadTo(
   files: FileTransfers,
   request: CurlRequest | string,
   path: string,
+  options?: DownloadOptions,
 ): Observable<DownloadEvent> {
   const req: CurlRequest = typeof request === 'string' ? { url: request } : request;
   const partial = partialPath(path);
   const resume = req.resume === true;
-  const offset$ = from(
-    resume
-      ? stat(partial).then(
-          (s) => s.size,
-          () => 0,
-        )
-      : Promise.resolve(0),
+  const statOf = (file: string) => stat(file).catch(() => undefined);
+  const start$ = from(
+    Promise.all([
+      resume ? statOf(partial) : undefined,
+      options?.ifChanged === true ? statOf(path) : undefined,
+    ]),
   );
-  return offset$.pipe(switchMap((offset) => fetchFrom(files, req, path, partial, offset, resume)));
+  return start$.pipe(
+    switchMap(([part, existing]) =>
+      fetchFrom(files, req, path, partial, part?.size ?? 0, resume, existing?.mtimeMs),
+    ),
+  );
 }
 
 function fetchFrom(
@@ -61,9 +69,20 @@ function fetchFrom(
   partial: string,
   offset: number,
   resume: boolean,
+  /** The mtime of the file at `path` in ms, for `ifChanged`; undefined for an unconditional download. */
+  since: number | undefined,
 ): Observable<DownloadEvent> {
-  const ranged: CurlRequest =
-    offset > 0 ? { ...req, curlOptions: { ...req.curlOptions, RESUME_FROM_LARGE: offset } } : req;
+  const ranged: CurlRequest = {
+    ...req,
+    curlOptions: {
+      FILETIME: 1, // the server's file time, for the file's mtime
+      ...req.curlOptions,
+      ...(offset > 0 && { RESUME_FROM_LARGE: offset }),
+      // CURL_TIMECOND_IFMODSINCE: libcurl sends If-Modified-Since, and for a 200 whose Last-Modified
+      // is not newer (a server that ignores the header) it drops the body and says so too.
+      ...(since !== undefined && { TIMECONDITION: 1, TIMEVALUE_LARGE: Math.floor(since / 1000) }),
+    },
+  };
   const download = new Observable<DownloadEvent>((subscriber) => {
     // The bytes already on disk count once the server answers the range (206): progress and size.
     let base = 0;
@@ -110,9 +129,22 @@ function fetchFrom(
           case 'done': {
             settled = true;
             const { result } = event;
+            if (since !== undefined && (result.conditionUnmet === true || result.status === 304)) {
+              // The file at `path` is current: nothing replaces it, and the empty partial file goes.
+              unlink(partial)
+                .then(() => {
+                  subscriber.next({ type: 'done', path, bytes: 0, result, notModified: true });
+                  subscriber.complete();
+                })
+                .catch((err: unknown) => subscriber.error(err));
+              break;
+            }
             // The file is closed: its size is every byte of the body, the resumed part included.
             stat(partial)
               .then(async ({ size }) => {
+                // Stamped before the rename, so the file never shows under its name with another mtime.
+                const { fileTime } = result;
+                if (fileTime !== undefined) await utimes(partial, fileTime / 1000, fileTime / 1000);
                 await rename(partial, path);
                 subscriber.next({ type: 'done', path, bytes: size, result });
                 subscriber.complete();
@@ -138,7 +170,7 @@ function fetchFrom(
       const refused =
         (err instanceof CurlError && RESUME_REFUSED.has(err.code)) ||
         (err instanceof HttpError && err.status === 416);
-      if (offset > 0 && refused) return fetchFrom(files, req, path, partial, 0, resume);
+      if (offset > 0 && refused) return fetchFrom(files, req, path, partial, 0, resume, since);
       throw err;
     }),
   );

@@ -20,6 +20,8 @@ export interface CliOptions {
   retry: number;
   /** `--resume`: continue partial files, and keep them when a transfer fails or is cancelled. */
   resume: boolean;
+  /** `--update`: download a file that exists only when the server has a newer one (If-Modified-Since). */
+  update: boolean;
   /** `--http2`: ask for HTTP/2. */
   http2: boolean;
   /** `--timeout SECONDS`, in milliseconds: the whole of each attempt. */
@@ -55,6 +57,8 @@ Options:
                         a 429/503 with Retry-After pauses its host (at most 5 s)
       --resume          continue partial files (.NAME.part) left by an earlier run;
                         partial files are kept on failure and on Ctrl-C
+      --update          download a file that exists only if the server's is newer
+                        (If-Modified-Since its mtime, which downloads set to Last-Modified)
       --http2           ask for HTTP/2
       --timeout SECONDS give up an attempt after this long
       --proto LIST      allowed protocols, e.g. http,https,ftp (default http,https)
@@ -109,6 +113,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     outDir: values.output ?? '.',
     retry: integer('--retry', values.retry, 0, 0),
     resume: values.resume ?? false,
+    update: values.update ?? false,
     http2: values.http2 ?? false,
     timeoutMs: seconds === undefined ? undefined : Math.round(seconds * 1000),
     protocols: values.proto?.split(',').map((p) => p.trim().toLowerCase()),
@@ -132,6 +137,7 @@ function parse(argv: readonly string[]) {
       input: { type: 'string', short: 'i' },
       retry: { type: 'string' },
       resume: { type: 'boolean' },
+      update: { type: 'boolean' },
       http2: { type: 'boolean' },
       timeout: { type: 'string' },
       proto: { type: 'string' },

@@ -10,6 +10,8 @@ export interface Outcome {
   bytes: number;
   /** libcurl's total time of the successful attempt, in ms. */
   totalMs?: number;
+  /** `--update`: the file was current and left as it was (status 'ok', 0 bytes). */
+  notModified?: boolean;
   /** Attempts made; more than 1 after retries. */
   attempts: number;
   /** For a failure: what the summary groups by, `CURLE_…` (libcurl's code name) or `HTTP <status>`. */
@@ -34,6 +36,8 @@ export function outcomeLine(o: Outcome): string {
   const retried = o.attempts > 1 ? `, ${o.attempts - 1} ${o.attempts === 2 ? 'retry' : 'retries'}` : '';
   switch (o.status) {
     case 'ok':
+      if (o.notModified)
+        return `not modified ${o.name} (${Math.round(o.totalMs ?? 0)} ms${retried}) ${o.url}`;
       return `ok ${o.name} (${o.bytes} bytes, ${Math.round(o.totalMs ?? 0)} ms${retried}) ${o.url}`;
     case 'failed':
       return `failed ${o.name} ${o.reason}${o.message ? `: ${o.message}` : ''}${retried ? ` (${retried.slice(2)})` : ''} ${o.url}`;

@@ -129,7 +129,7 @@ export async function run(options: CliOptions, io: CliIo, cancel: AbortSignal): 
       ...(options.protocols ? { protocols: options.protocols } : {}),
     };
     const { attempts } = job;
-    return curl.download(request, join(options.outDir, name)).pipe(
+    return curl.download(request, join(options.outDir, name), { ifChanged: options.update }).pipe(
       tap((event) => {
         if (event.type === 'progress') display.progress(id, event.downloaded, event.total);
       }),
@@ -142,6 +142,7 @@ export async function run(options: CliOptions, io: CliIo, cancel: AbortSignal): 
           bytes: done.bytes,
           totalMs: done.result.timings.totalMs,
           attempts,
+          ...(done.notModified && { notModified: true }),
         }),
       ),
       catchError((error: unknown) => {

@@ -21,9 +21,12 @@ export class Summary {
   private timed = 0;
   private okBytes = 0;
   private retries = 0;
+  /** Of the ok ones, files left as they were (`--update`). */
+  private notModified = 0;
 
   add(outcome: Outcome): void {
     this.counts[outcome.status]++;
+    if (outcome.notModified) this.notModified++;
     this.retries += Math.max(0, outcome.attempts - 1);
     if (outcome.status === 'failed') {
       this.reasons.set(outcome.reason!, (this.reasons.get(outcome.reason!) ?? 0) + 1);
@@ -63,7 +66,9 @@ export class Summary {
     const bytes = this.bytes();
     const busyMs = times.reduce((a, b) => a + b, 0);
     const retries = this.retries;
-    const counts = [`${this.count('ok')} ok`, `${this.count('failed')} failed`];
+    const notModified = this.notModified;
+    const counts = [`${this.count('ok') - notModified} ok`, `${this.count('failed')} failed`];
+    if (notModified > 0) counts.splice(1, 0, `${notModified} not modified`);
     if (this.count('cancelled') > 0) counts.push(`${this.count('cancelled')} cancelled`);
     const p50 = percentile(times, 50);
     const p95 = percentile(times, 95);

@@ -112,6 +112,13 @@ export interface TransferResult {
   connectionReused: boolean;
   /** How long each phase took. */
   timings: Timings;
+  /**
+   * download() only: the remote file's time in ms since the epoch (HTTP Last-Modified, FTP MDTM,
+   * SFTP mtime, through CURLOPT_FILETIME); absent when the server did not say.
+   */
+  fileTime?: number;
+  /** download() only: the request's time condition was not met (304, or a Last-Modified not newer). */
+  conditionUnmet?: boolean;
 }
 
 /** The final response head, as the driver reads it: status line and headers after redirects. */

@@ -9,6 +9,7 @@ import type { TransferResult } from '../core/types.js';
 import { CurlError, CurlMultiError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
 import { CURLM } from '../errors/multiCodes.js';
+import { CacheFiles } from './CacheFiles.js';
 import { type MultiTarget, multiTargets, registeredCallbacks } from './callbacks.js';
 import {
   CURL_LOCK_DATA_COOKIE,
@@ -39,7 +40,14 @@ const MAX_POOLED = 256;
 /** The options of a Curl that shape its multi handle and easy handles. */
 export type NativeDriverOptions = Pick<
   CurlOptions,
-  'libcurl' | 'maxTotalConnections' | 'maxHostConnections' | 'maxConcurrentStreams' | 'multiplex' | 'cookies'
+  | 'libcurl'
+  | 'maxTotalConnections'
+  | 'maxHostConnections'
+  | 'maxConcurrentStreams'
+  | 'multiplex'
+  | 'cookies'
+  | 'hsts'
+  | 'altSvc'
 >;
 
 /** The MultiDriver of real transfers: libcurl's multi_socket API through koffi. */
@@ -57,6 +65,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   private readonly pool: EasySlot[] = [];
   private readonly polls = new SocketPolls();
   private readonly userAgent: string;
+  private readonly cacheFiles: CacheFiles;
   // Out-parameters, allocated once.
   private readonly running = new Int32Array(1);
   private readonly messagesLeft = new Int32Array(1);
@@ -64,6 +73,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   constructor(private readonly options: NativeDriverOptions = {}) {
     this.lib = loadLibcurl(options.libcurl);
     this.userAgent = userAgent(this.lib);
+    this.cacheFiles = new CacheFiles(this.lib, options.hsts, options.altSvc);
   }
 
   open(callbacks: MultiCallbacks): void {
@@ -80,6 +90,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     const shared = [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION];
     if (options.cookies) shared.push(CURL_LOCK_DATA_COOKIE);
     for (const data of shared) lib.share_setopt_long(this.share, CURLSHOPT_SHARE, 'int', data);
+    this.cacheFiles.open(this.share);
     const set = lib.multi_setopt;
     set.pointer(this.multi, CURLMOPT.SOCKETFUNCTION, fns.socket);
     set.long(this.multi, CURLMOPT.SOCKETDATA, this.id);
@@ -242,6 +253,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     for (const slot of [...this.byEasy.values()]) this.detach(slot);
     for (const slot of this.pool.splice(0)) slot.destroy();
     this.lib.multi_cleanup(this.multi);
+    this.cacheFiles.close();
     this.lib.share_cleanup(this.share); // after every easy handle that used it is gone
     this.polls.closeAll();
     multiTargets.release(this.id); // after multi_cleanup, which may still call the socket callbacks
@@ -254,6 +266,8 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   private createSlot(): EasySlot {
     const slot = new EasySlot(this.lib, this.unpauseSend);
     this.applyConstants(slot);
+    // Once per handle, not after a reset: the handle keeps its alt-svc cache through resets.
+    this.cacheFiles.applyTo(slot.easy);
     return slot;
   }
 

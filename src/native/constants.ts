@@ -76,6 +76,11 @@ export const CURLOPT = {
   SSH_KNOWNHOSTS: 10183,
   SSH_HOST_PUBLIC_KEY_SHA256: 10311,
   FRESH_CONNECT: 74,
+  // Curl options hsts and altSvc.
+  HSTS: 10300,
+  HSTS_CTRL: 299,
+  ALTSVC: 10287,
+  ALTSVC_CTRL: 286,
 } as const;
 
 export const CURLMOPT = {
@@ -105,6 +110,9 @@ export const CURLINFO = {
   TOTAL_TIME_T: 6291506,
   REDIRECT_TIME_T: 6291511,
   NUM_CONNECTS: 2097178,
+  // download(): the remote file's time (CURLOPT_FILETIME) and whether a time condition was unmet.
+  FILETIME_T: 6291470,
+  CONDITION_UNMET: 2097187,
 } as const;
 
 export const CURLMSG_DONE = 1;
@@ -131,6 +139,12 @@ export const CURLSHOPT_SHARE = 1;
 export const CURL_LOCK_DATA_COOKIE = 2;
 export const CURL_LOCK_DATA_DNS = 3;
 export const CURL_LOCK_DATA_SSL_SESSION = 4;
+export const CURL_LOCK_DATA_HSTS = 7;
+// Curl options hsts and altSvc: CURLOPT_HSTS_CTRL and CURLOPT_ALTSVC_CTRL bits.
+export const CURLHSTS_ENABLE = 1;
+export const CURLALTSVC_H1 = 8;
+export const CURLALTSVC_H2 = 16;
+export const CURLALTSVC_H3 = 32;
 export const CURLOT_LONG = 0;
 export const CURLOT_VALUES = 1;
 export const CURLOT_OFF_T = 2;

@@ -117,6 +117,7 @@ function bind(lib: LibraryHandle) {
     easy_init: lib.func('intptr_t curl_easy_init()') as () => Handle,
     easy_cleanup: lib.func('void curl_easy_cleanup(intptr_t easy)') as (h: Handle) => void,
     easy_reset: lib.func('void curl_easy_reset(intptr_t easy)') as (h: Handle) => void,
+    easy_perform: lib.func('int curl_easy_perform(intptr_t easy)') as (h: Handle) => number,
     easy_pause: lib.func('int curl_easy_pause(intptr_t easy, int bitmask)') as (
       h: Handle,
       mask: number,

@@ -65,7 +65,7 @@ export function readResult(
   // FTP's reply when the data began (150) is not its last (226): read that one again.
   const status = head && head.httpVersion !== '' ? head.status : info(CURLINFO.RESPONSE_CODE);
   const connects = info(CURLINFO.NUM_CONNECTS);
-  return {
+  const result: TransferResult = {
     id: transfer.id,
     url: request.url,
     effectiveUrl: head ? head.url : infoString(lib, easy, CURLINFO.EFFECTIVE_URL),
@@ -94,6 +94,13 @@ export function readResult(
       redirectMs: millis(CURLINFO.REDIRECT_TIME_T),
     },
   };
+  // Only download() asks for the file's time (CURLOPT_FILETIME) or sets a time condition.
+  if (request.sink) {
+    const fileTime = info(CURLINFO.FILETIME_T);
+    if (fileTime >= 0) result.fileTime = fileTime * 1000;
+    result.conditionUnmet = info(CURLINFO.CONDITION_UNMET) === 1;
+  }
+  return result;
 }
 
 function addHeader(headers: Headers, name: string, value: string): void {
