@@ -26,6 +26,7 @@ export type { CurlRequest, RequestBody } from './api/CurlRequest.js';
 export type { CurlResponse } from './api/CurlResponse.js';
 export type { DownloadEvent } from './api/DownloadEvent.js';
 export { download, request, transfer } from './api/defaultCurl.js';
+export type { FormPart } from './api/FormPart.js';
 export type { RequestAllOptions, Settled } from './api/Settled.js';
 export type { HttpVersion } from './core/httpVersions.js';
 export { transferControl } from './core/SubscriberHandler.js';

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { HttpVersion } from '../core/httpVersions.js';
 import type { TlsOptions } from '../core/types.js';
+import type { FormPart } from './FormPart.js';
 
 /**
  * What a request can send: bytes or text at once, or a `Readable` or an Observable streamed.
@@ -83,4 +84,9 @@ export interface CurlRequest {
   signal?: AbortSignal;
   /** Escape hatch: libcurl options by CURLOPT_ name without the prefix. */
   curlOptions?: Record<string, string | number | boolean>;
+  /**
+   * A multipart/form-data body, built with libcurl's mime API: {@link FormPart}s, or a web
+   * `FormData` (its File and Blob entries are streamed). Not with `body` or `json`.
+   */
+  form?: FormData | FormPart[];
 }

@@ -2,9 +2,10 @@ import { Readable } from 'node:stream';
 import { isObservable, type Observable } from 'rxjs';
 import { HTTP_VERSIONS, isHttpVersion } from '../core/httpVersions.js';
 import { MAX_TIMER_MS } from '../core/maxTimerMs.js';
-import type { NormalizedBody, NormalizedRequest } from '../core/NormalizedRequest.js';
+import type { NormalizedBody, NormalizedFormPart, NormalizedRequest } from '../core/NormalizedRequest.js';
 import { CurlError } from '../errors/CurlError.js';
 import type { CurlRequest } from './CurlRequest.js';
+import { normalizeForm } from './normalizeForm.js';
 
 /** How the Curl that runs a request shapes it. */
 export interface RequestContext {
@@ -47,6 +48,7 @@ const FIELD_NAMES = {
   resume: true,
   signal: true,
   curlOptions: true,
+  form: true,
 } as const satisfies Record<keyof CurlRequest, true>;
 const FIELDS = new Set<string>(Object.keys(FIELD_NAMES));
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -106,7 +108,13 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
     body = normalizeBody(req.body, headers, bad);
   }
 
-  let method = req.method ?? (body ? 'POST' : 'GET');
+  let form: NormalizedFormPart[] | undefined;
+  if (req.form !== undefined) {
+    if (body) throw bad('form', `and ${req.json !== undefined ? 'json' : 'body'} cannot both be given`);
+    form = normalizeForm(req.form, bad);
+  }
+
+  let method = req.method ?? (body || form ? 'POST' : 'GET');
   if (typeof method !== 'string' || !TOKEN.test(method))
     throw bad('method', `must be an HTTP token, got ${describe(method)}`);
   method = method.toUpperCase();
@@ -147,12 +155,13 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
       (url.startsWith('https:') || (httpVersion !== undefined && httpVersion[0] !== '1')),
     signal,
     curlOptions: normalizeCurlOptions(req.curlOptions, bad),
+    form,
   };
 }
 
-type Bad = (field: string, problem: string) => CurlError;
+export type Bad = (field: string, problem: string) => CurlError;
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null) return 'null';
   if (typeof value === 'object') return value.constructor?.name ?? 'an object';
@@ -261,7 +270,7 @@ function normalizeProtocols(protocols: unknown, bad: Bad): string {
   return protocols.join(',');
 }
 
-function optionalCount(value: unknown, field: string, bad: Bad): number | undefined {
+export function optionalCount(value: unknown, field: string, bad: Bad): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw bad(field, `must be a finite number >= 0, got ${describe(value)}`);
@@ -284,7 +293,7 @@ function optionalBoolean(value: unknown, field: string, fallback: boolean, bad: 
   return value;
 }
 
-function optionalText(value: unknown, field: string, bad: Bad): string | undefined {
+export function optionalText(value: unknown, field: string, bad: Bad): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw bad(field, `must be a string, got ${describe(value)}`);
   if (FORBIDDEN_IN_VALUE.test(value)) throw bad(field, 'must not contain CR, LF or NUL');

@@ -51,6 +51,7 @@ export const CURLOPT = {
   SHARE: 10100,
   COOKIEFILE: 10031,
   COOKIEJAR: 10082,
+  MIMEPOST: 10269,
 } as const;
 
 export const CURLMOPT = {
