@@ -40,7 +40,7 @@ export type FormPart =
       data: Uint8Array | Readable | Observable<Uint8Array>;
       /** The filename the server sees; without one the part is a plain field. */
       filename?: string;
-      /** The part's Content-Type. */
+      /** The part's Content-Type; default application/octet-stream when there is a filename. */
       contentType?: string;
       /** The length of streamed data, when known; without it the request body is chunked. */
       size?: number;

@@ -37,7 +37,6 @@ function fromFormData(name: string, entry: string | File, i: number, bad: Bad): 
     source: entry,
     size: entry.size,
     filename: optionalText(entry.name, `${field}.filename`, bad),
-    // What a browser sends for a File without a type.
     contentType: optionalText(entry.type || 'application/octet-stream', `${field}.contentType`, bad),
   };
 }
@@ -59,12 +58,15 @@ function normalizePart(part: unknown, field: string, bad: Bad): NormalizedFormPa
     return { kind: 'value', name, value: given.value };
   }
   const filename = optionalText(given.filename, `${field}.filename`, bad);
-  const contentType = optionalText(given.contentType, `${field}.contentType`, bad);
+  let contentType = optionalText(given.contentType, `${field}.contentType`, bad);
   if (kind === 'file') {
     const path = optionalText(given.file, `${field}.file`, bad);
     if (!path) throw bad(`${field}.file`, 'must be a path');
     return { kind: 'file', name, path, filename, contentType };
   }
+  // Data with a filename is a file to the server: typed as a browser types a File without a type.
+  // (libcurl would send no type, which parsers take for text/plain.)
+  if (filename !== undefined) contentType ??= 'application/octet-stream';
   const { data } = given;
   if (data instanceof Uint8Array) {
     if (given.size !== undefined)

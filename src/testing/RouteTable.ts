@@ -98,7 +98,7 @@ export interface SentFormPart {
   data?: Uint8Array | Readable | Observable<Uint8Array> | Blob;
   /** The filename, when one was given (a FormData File's name). */
   filename?: string;
-  /** The content type, when one was given. */
+  /** The content type, when one was given (application/octet-stream for data with a filename). */
   contentType?: string;
   /** The size of streamed data, when known. */
   size?: number;
