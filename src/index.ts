@@ -27,6 +27,7 @@ export type { CurlResponse } from './api/CurlResponse.js';
 export type { DownloadEvent } from './api/DownloadEvent.js';
 export type { DownloadOptions } from './api/DownloadOptions.js';
 export { download, request, transfer } from './api/defaultCurl.js';
+export type { FormPart } from './api/FormPart.js';
 export type { RequestAllOptions, Settled } from './api/Settled.js';
 export {
   TRANSFER_CHANNELS,

@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import type { HttpVersion } from '../core/httpVersions.js';
 import type { SshOptions } from '../core/SshOptions.js';
 import type { TlsOptions } from '../core/types.js';
+import type { FormPart } from './FormPart.js';
 
 /**
  * What a request can send: bytes or text at once, or a `Readable` or an Observable streamed.
@@ -124,6 +125,11 @@ export interface CurlRequest {
   maxSendBytesPerSecond?: number;
   /** SFTP and SCP: key files and host-key checking; see {@link SshOptions}. */
   ssh?: SshOptions;
+  /**
+   * A multipart/form-data body, built with libcurl's mime API: {@link FormPart}s, or a web
+   * `FormData` (its File and Blob entries are streamed). Not with `body` or `json`.
+   */
+  form?: FormData | FormPart[];
 }
 
 /**

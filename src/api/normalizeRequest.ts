@@ -4,10 +4,11 @@ import { Readable } from 'node:stream';
 import { isObservable, type Observable, of } from 'rxjs';
 import { HTTP_VERSIONS, isHttpVersion } from '../core/httpVersions.js';
 import { MAX_TIMER_MS } from '../core/maxTimerMs.js';
-import type { NormalizedBody, NormalizedRequest } from '../core/NormalizedRequest.js';
+import type { NormalizedBody, NormalizedFormPart, NormalizedRequest } from '../core/NormalizedRequest.js';
 import type { SshOptions } from '../core/SshOptions.js';
 import { CurlError } from '../errors/CurlError.js';
 import type { CurlRequest } from './CurlRequest.js';
+import { normalizeForm } from './normalizeForm.js';
 import { optionShapes } from './optionShapes.js';
 
 /** How the Curl that runs a request shapes it. */
@@ -58,6 +59,7 @@ const FIELD_NAMES = {
   maxRecvBytesPerSecond: true,
   maxSendBytesPerSecond: true,
   ssh: true,
+  form: true,
 } as const satisfies Record<keyof CurlRequest, true>;
 const FIELDS = new Set<string>(Object.keys(FIELD_NAMES));
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -117,7 +119,13 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
     body = normalizeBody(req.body, headers, bad);
   }
 
-  let method = req.method ?? (body ? 'POST' : 'GET');
+  let form: NormalizedFormPart[] | undefined;
+  if (req.form !== undefined) {
+    if (body) throw bad('form', `and ${req.json !== undefined ? 'json' : 'body'} cannot both be given`);
+    form = normalizeForm(req.form, bad);
+  }
+
+  let method = req.method ?? (body || form ? 'POST' : 'GET');
   if (typeof method !== 'string' || !TOKEN.test(method))
     throw bad('method', `must be an HTTP token, got ${describe(method)}`);
   method = method.toUpperCase();
@@ -182,12 +190,13 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
       req.ssh === undefined && req.protocols === undefined
         ? undefined
         : normalizeSsh(req.ssh, protocols, bad),
+    form,
   };
 }
 
-type Bad = (field: string, problem: string) => CurlError;
+export type Bad = (field: string, problem: string) => CurlError;
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null) return 'null';
   if (typeof value === 'object') return value.constructor?.name ?? 'an object';
@@ -296,7 +305,7 @@ function normalizeProtocols(protocols: unknown, bad: Bad): string {
   return protocols.join(',');
 }
 
-function optionalCount(value: unknown, field: string, bad: Bad): number | undefined {
+export function optionalCount(value: unknown, field: string, bad: Bad): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw bad(field, `must be a finite number >= 0, got ${describe(value)}`);
@@ -319,7 +328,7 @@ function optionalBoolean(value: unknown, field: string, fallback: boolean, bad: 
   return value;
 }
 
-function optionalText(value: unknown, field: string, bad: Bad): string | undefined {
+export function optionalText(value: unknown, field: string, bad: Bad): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw bad(field, `must be a string, got ${describe(value)}`);
   if (FORBIDDEN_IN_VALUE.test(value)) throw bad(field, 'must not contain CR, LF or NUL');

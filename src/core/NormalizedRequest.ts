@@ -9,6 +9,32 @@ export type NormalizedBody =
   | { kind: 'bytes'; bytes: Uint8Array }
   | { kind: 'stream'; source: Readable | Observable<Uint8Array>; length: number | undefined };
 
+/** A part of a multipart form once validated; a Blob (from a web FormData) is streamed too. */
+export type NormalizedFormPart =
+  | { kind: 'value'; name: string; value: string }
+  | {
+      kind: 'file';
+      name: string;
+      path: string;
+      filename: string | undefined;
+      contentType: string | undefined;
+    }
+  | {
+      kind: 'bytes';
+      name: string;
+      bytes: Uint8Array;
+      filename: string | undefined;
+      contentType: string | undefined;
+    }
+  | {
+      kind: 'stream';
+      name: string;
+      source: Readable | Observable<Uint8Array> | Blob;
+      size: number | undefined;
+      filename: string | undefined;
+      contentType: string | undefined;
+    };
+
 /**
  * Where a download's body goes when libcurl writes it itself (download()): no JavaScript runs per
  * chunk. `append` continues a partial file (a resumed download); otherwise the file is truncated.
@@ -75,4 +101,6 @@ export interface NormalizedRequest {
    * event and sets no timer (test/transfers/ftp.test.ts, "one after another").
    */
   noReuse?: boolean;
+  /** A multipart/form-data body (CURLOPT_MIMEPOST); never with `body`. */
+  form?: readonly NormalizedFormPart[];
 }

@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 
 /** Bytes buffered ahead of libcurl before a Readable is paused. */
@@ -7,7 +8,8 @@ const HIGH_WATER_MARK = 1024 * 1024;
 /**
  * A request body streamed as libcurl asks for it. A Readable is paused while more than 1 MiB waits,
  * so an upload of any size runs in flat memory; an Observable pushes as it pleases (that is what an
- * Observable is), so its chunks are queued.
+ * Observable is), so its chunks are queued. A Blob (a File of a web FormData) is read through a
+ * Readable, never whole.
  */
 export class UploadSource {
   private readonly chunks: Uint8Array[] = [];
@@ -22,11 +24,11 @@ export class UploadSource {
   private waiting = false;
   private started = false;
 
-  /** A Readable is read once; an Observable is subscribed again for the next attempt. */
+  /** A Readable is read once; an Observable is subscribed again, a Blob read again, for the next attempt. */
   readonly oneShot: boolean;
 
-  constructor(private readonly source: Readable | Observable<Uint8Array>) {
-    this.oneShot = !isObservable(source);
+  constructor(private readonly source: Readable | Observable<Uint8Array> | Blob) {
+    this.oneShot = source instanceof Readable;
   }
 
   /** Started by the first read, so a transfer that fails before it sends leaves the source untouched. */
@@ -41,7 +43,8 @@ export class UploadSource {
       });
       return;
     }
-    const readable = source as Readable;
+    const readable =
+      source instanceof Readable ? source : Readable.fromWeb(source.stream() as ReadableStream<Uint8Array>);
     this.readable = readable;
     readable.on('data', this.onData);
     readable.once('end', this.onEnd);

@@ -4,10 +4,11 @@ import { UploadSource } from '../core/UploadSource.js';
 import { CurlError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
 import { type EasyTarget, easyTargets } from './callbacks.js';
-import { CURL_ERROR_SIZE, CURL_READFUNC_PAUSE } from './constants.js';
+import { CURL_ERROR_SIZE, CURL_READFUNC_PAUSE, CURLOPT } from './constants.js';
 import { EasyOptions } from './easyOptions.js';
 import { libc } from './libc.js';
 import type { Handle, Libcurl } from './libcurl.js';
+import type { FormHost, MimeForm } from './MimeForm.js';
 import { OptionLists } from './OptionLists.js';
 import { readHead } from './readResponse.js';
 
@@ -17,7 +18,7 @@ const PROGRESS_INTERVAL_MS = 100;
  * One easy handle with what stays with it between transfers (its options, header list, error
  * buffer) and the state of the transfer it runs: the driver's per-transfer state.
  */
-export class EasySlot implements EasyTarget {
+export class EasySlot implements EasyTarget, FormHost {
   /** Its entry in easyTargets: the integer libcurl passes back to the easy callbacks. */
   readonly id: number;
   readonly easy: Handle;
@@ -34,6 +35,8 @@ export class EasySlot implements EasyTarget {
   /** The lists of list options (RESOLVE, CONNECT_TO, curlOptions' string[]) the handle points at. */
   readonly lists = new OptionLists();
   upload: UploadSource | undefined = undefined;
+  /** The transfer's multipart form (CURLOPT_MIMEPOST), freed when the transfer ends. */
+  form: MimeForm | undefined = undefined;
   /** The response head given to the transfer, if any: its status, version and URL are final. */
   head: ResponseHead | undefined = undefined;
   /** Body bytes handed to libcurl; its own count includes chunked framing. */
@@ -67,13 +70,17 @@ export class EasySlot implements EasyTarget {
   }
 
   read(into: Uint8Array): number {
-    const { upload, transfer } = this;
-    if (upload?.oneShot && transfer) transfer.readFromBody();
-    const n = upload ? upload.read(into) : 0;
-    if (n >= 0) {
-      this.sent += n;
-      return n;
-    }
+    const { upload } = this;
+    const n = upload ? this.readFrom(upload, into) : 0;
+    if (n !== CURL_READFUNC_PAUSE) this.sent += n;
+    return n;
+  }
+
+  readFrom(upload: UploadSource, into: Uint8Array): number {
+    const { transfer } = this;
+    if (upload.oneShot && transfer) transfer.readFromBody();
+    const n = upload.read(into);
+    if (n >= 0) return n;
     this.sendPaused = true;
     return CURL_READFUNC_PAUSE;
   }
@@ -134,6 +141,7 @@ export class EasySlot implements EasyTarget {
       this.upload = upload;
       upload.onReady = () => this.onUploadReady(this, transfer);
     }
+    if (this.form) this.form.onReady = () => this.onUploadReady(this, transfer);
   }
 
   /** Flushes and closes the sink's file; false when that failed (its last bytes may be lost). */
@@ -151,9 +159,21 @@ export class EasySlot implements EasyTarget {
     this.closeFile();
     this.upload?.stop();
     this.upload = undefined;
+    if (this.form) this.freeForm(this.form);
     this.sendPaused = false;
     this.transfer = undefined;
     this.head = undefined;
+  }
+
+  /**
+   * Unhooks the form from the handle, which may be pooled and reused, then frees it. libcurl may
+   * hand out the same address for a later form: the applied value is forgotten so it is set again.
+   */
+  private freeForm(form: MimeForm): void {
+    this.form = undefined;
+    this.lib.easy_setopt.pointer(this.easy, CURLOPT.MIMEPOST, null);
+    this.applied?.forget(CURLOPT.MIMEPOST);
+    form.free();
   }
 
   /** libcurl's error text for the last transfer, '' for none. */

@@ -29,6 +29,7 @@ import { EasySlot } from './EasySlot.js';
 import { compileOptions, EasyOptions, RECEIVE_BUFFER_BYTES, sameList, setOption } from './easyOptions.js';
 import { libc } from './libc.js';
 import { type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
+import { MimeForm } from './MimeForm.js';
 import { readResult } from './readResponse.js';
 import { SocketPolls } from './SocketPolls.js';
 import { libcurlVersion, userAgent } from './version.js';
@@ -143,6 +144,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     }
     const slot = this.pool.pop() ?? this.createSlot();
     try {
+      if (request.form) slot.form = MimeForm.build(this.lib, slot, request.form, request.url);
       this.configure(slot, request);
       this.writeTo(slot, request);
     } catch (err) {
@@ -177,7 +179,13 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     this.callbacks?.defer(() => {
       if (slot.transfer !== transfer || !slot.sendPaused) return;
       slot.sendPaused = false;
-      this.lib.easy_pause(slot.easy, transfer.paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+      const recv = transfer.paused ? CURLPAUSE_RECV : CURLPAUSE_CONT;
+      // A form part's pause reaches libcurl late when the mime had bytes before it in the same read:
+      // the mime keeps the pause and only pauses the transfer at its next read. curl_easy_pause
+      // clears a kept pause only if the transfer is paused when it is called, so pause it first,
+      // or the transfer could be paused after this and never woken.
+      if (slot.form) this.lib.easy_pause(slot.easy, CURLPAUSE_SEND | recv);
+      this.lib.easy_pause(slot.easy, recv);
     });
   };
 
@@ -311,7 +319,10 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       slot.headerList = list;
       slot.headerKey = headerKey;
     }
-    this.applyOptions(slot, compileOptions(lib, request, slot.headerList, this.userAgent, slot.spare));
+    this.applyOptions(
+      slot,
+      compileOptions(lib, request, slot.headerList, this.userAgent, slot.spare, slot.form?.mime),
+    );
     // Freed only now: until the options above replaced it, the handle still pointed at it.
     if (oldList !== slot.headerList && oldList !== 0) lib.slist_free_all(oldList);
   }

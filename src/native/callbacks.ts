@@ -25,15 +25,21 @@ export interface MultiTarget {
   socketClosed(fd: number): void;
 }
 
+/** What a read callback reaches: an easy handle's request body, or a streamed part of its form. */
+export interface ReadTarget {
+  /** The transfer the easy handle runs; undefined while it is idle. */
+  readonly transfer: DriverTransfer | undefined;
+  /** Fills libcurl's upload buffer; returns bytes, 0 at the end, or CURL_READFUNC_PAUSE. */
+  read(into: Uint8Array): number;
+}
+
 /**
  * What the easy-level callbacks reach: one per easy handle, found by the integer set as
  * CURLOPT_WRITEDATA, CURLOPT_READDATA and CURLOPT_XFERINFODATA.
  */
-export interface EasyTarget {
+export interface EasyTarget extends ReadTarget {
   /** The transfer the easy handle runs; undefined while it is idle. */
   transfer: DriverTransfer | undefined;
-  /** Fills libcurl's upload buffer; returns bytes, 0 at the end, or CURL_READFUNC_PAUSE. */
-  read(into: Uint8Array): number;
   /** Progress from libcurl, about once a second or more; passed on at most every 100 ms. */
   progress(downloadTotal: number, downloaded: number, uploadTotal: number, uploaded: number): void;
   /** Reports the response head before the first byte of body. */
@@ -65,6 +71,8 @@ class TargetTable<T> {
 
 export const multiTargets = new TargetTable<MultiTarget>();
 export const easyTargets = new TargetTable<EasyTarget>();
+/** Streamed parts of multipart forms, found by the integer passed to curl_mime_data_cb. */
+export const partTargets = new TargetTable<ReadTarget>();
 
 function onSocket(_easy: number, fd: number, what: number, userp: number): number {
   // Never return -1 here: it would abort every transfer on the multi handle.
@@ -109,12 +117,17 @@ function onWrite(ptr: Pointer, _size: number, nmemb: number, userdata: number): 
   }
 }
 
-function onRead(ptr: Pointer, size: number, nitems: number, userdata: number): number {
-  const target = easyTargets.get(userdata);
+/** A read callback for the targets of `table`: request bodies (CURLOPT_READFUNCTION) or form parts. */
+const reader = (table: TargetTable<ReadTarget>) =>
+  function onRead(ptr: Pointer, size: number, nitems: number, userdata: number): number {
+    return readInto(table.get(userdata), ptr, size * nitems);
+  };
+
+function readInto(target: ReadTarget | undefined, ptr: Pointer, length: number): number {
   const transfer = target?.transfer;
   if (!transfer?.active) return CURL_READFUNC_ABORT;
   try {
-    return target!.read(new Uint8Array(koffi.view(ptr, size * nitems)));
+    return target!.read(new Uint8Array(koffi.view(ptr, length)));
   } catch (err) {
     transfer.failed(err);
     return CURL_READFUNC_ABORT;
@@ -168,6 +181,8 @@ interface Registered {
   timer: Pointer;
   write: Pointer;
   read: Pointer;
+  /** The read callback of streamed form parts (curl_mime_data_cb). */
+  partRead: Pointer;
   progress: Pointer;
   /** With closeSocket, where the platform's sockets are fds; undefined elsewhere. */
   openSocket: Pointer | undefined;
@@ -192,7 +207,8 @@ export function registeredCallbacks(): Registered {
       socket: koffi.register(onSocket, koffi.pointer(SocketCallback)) as Pointer,
       timer: koffi.register(onTimer, koffi.pointer(TimerCallback)) as Pointer,
       write: koffi.register(onWrite, koffi.pointer(WriteCallback)) as Pointer,
-      read: koffi.register(onRead, koffi.pointer(ReadCallback)) as Pointer,
+      read: koffi.register(reader(easyTargets), koffi.pointer(ReadCallback)) as Pointer,
+      partRead: koffi.register(reader(partTargets), koffi.pointer(ReadCallback)) as Pointer,
       progress: koffi.register(onProgress, koffi.pointer(XferInfoCallback)) as Pointer,
       openSocket,
       closeSocket,

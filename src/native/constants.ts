@@ -81,6 +81,7 @@ export const CURLOPT = {
   HSTS_CTRL: 299,
   ALTSVC: 10287,
   ALTSVC_CTRL: 286,
+  MIMEPOST: 10269,
 } as const;
 
 export const CURLMOPT = {

@@ -66,6 +66,12 @@ export class EasyOptions {
     this.url = '';
   }
 
+  /** Forgets the value of option `id`, so that the next request of this shape sets it again. */
+  forget(id: number): void {
+    const i = this.ids.indexOf(id);
+    if (i >= 0 && i < this.length) this.values[i] = null;
+  }
+
   /** The same options in the same order, whatever their values. */
   sameShape(other: EasyOptions): boolean {
     const { ids, length } = this;
@@ -153,7 +159,8 @@ function setTls(into: EasyOptions, tls: TlsOptions, field: string, ids: TlsOptio
 
 /**
  * Compiles a validated request into libcurl options, into `into` (cleared first). `headerList` is
- * the curl_slist for its headers (0 for none), built and owned by the caller. Throws INVALID_INPUT
+ * the curl_slist for its headers (0 for none), `mime` the curl_mime of its form (0 for none), both
+ * built and owned by the caller. Throws INVALID_INPUT
  * for curlOptions that libcurl does not know or that cannot be set from a plain value.
  */
 export function compileOptions(
@@ -162,6 +169,7 @@ export function compileOptions(
   headerList: Handle,
   userAgent: string,
   into: EasyOptions,
+  mime: Handle = 0,
 ): EasyOptions {
   into.clear();
   into.url = req.url;
@@ -170,7 +178,7 @@ export function compileOptions(
   const { method, body } = req;
   if (method === 'HEAD') into.set('method', CURLOPT.NOBODY, 1);
   else if (req.upload) into.set('method', CURLOPT.UPLOAD, 1);
-  else if (body) {
+  else if (body || mime !== 0) {
     into.set('method', CURLOPT.POST, 1);
     if (method !== 'POST') into.set('method', CURLOPT.CUSTOMREQUEST, method);
   } else if (method !== 'GET') into.set('method', CURLOPT.CUSTOMREQUEST, method);
@@ -182,6 +190,7 @@ export function compileOptions(
     const size = req.upload ? CURLOPT.INFILESIZE_LARGE : CURLOPT.POSTFIELDSIZE_LARGE;
     into.set('body', size, body.length ?? -1);
   }
+  if (mime !== 0) into.set('form', CURLOPT.MIMEPOST, mime);
   if (req.progress) into.set('progress', CURLOPT.NOPROGRESS, 0);
   if (headerList !== 0) into.set('headers', CURLOPT.HTTPHEADER, headerList);
   if (req.timeoutMs !== undefined) into.set('timeoutMs', CURLOPT.TIMEOUT_MS, req.timeoutMs);

@@ -54,6 +54,8 @@ export const OpenSocketCallback = koffi.proto(
   'int rxcurl_opensocket_cb(intptr_t clientp, int purpose, void *address)',
 );
 
+type MimeText = (part: Handle, text: string) => number;
+
 type SetOpt<T> = (handle: Handle, option: number, value: T) => number;
 
 // Fixed-arity prototypes for a variadic function are only safe where integer and pointer
@@ -133,6 +135,23 @@ function bind(lib: LibraryHandle) {
       line: string,
     ) => Handle,
     slist_free_all: lib.func('void curl_slist_free_all(intptr_t list)') as (list: Handle) => void,
+
+    // Multipart forms (CURLOPT_MIMEPOST). A curl_mime and its parts travel as intptr_t, as handles do.
+    mime_init: lib.func('intptr_t curl_mime_init(intptr_t easy)') as (easy: Handle) => Handle,
+    mime_free: lib.func('void curl_mime_free(intptr_t mime)') as (mime: Handle) => void,
+    mime_addpart: lib.func('intptr_t curl_mime_addpart(intptr_t mime)') as (mime: Handle) => Handle,
+    mime_name: lib.func('int curl_mime_name(intptr_t part, const char *name)') as MimeText,
+    mime_filename: lib.func('int curl_mime_filename(intptr_t part, const char *filename)') as MimeText,
+    mime_type: lib.func('int curl_mime_type(intptr_t part, const char *mimetype)') as MimeText,
+    mime_filedata: lib.func('int curl_mime_filedata(intptr_t part, const char *filename)') as MimeText,
+    mime_data: lib.func('int curl_mime_data(intptr_t part, const uint8_t *data, size_t datasize)') as (
+      part: Handle,
+      data: Uint8Array,
+      size: number,
+    ) => number,
+    mime_data_cb: lib.func(
+      'int curl_mime_data_cb(intptr_t part, int64_t datasize, void *readfunc, void *seekfunc, void *freefunc, intptr_t arg)',
+    ) as (part: Handle, size: number, read: Pointer, seek: null, free: null, arg: number) => number,
 
     share_init: lib.func('intptr_t curl_share_init()') as () => Handle,
     share_cleanup: lib.func('int curl_share_cleanup(intptr_t share)') as (share: Handle) => number,

@@ -1,5 +1,6 @@
+import type { Readable } from 'node:stream';
 import { isObservable, type Observable, of } from 'rxjs';
-import type { NormalizedRequest } from '../core/NormalizedRequest.js';
+import type { NormalizedFormPart, NormalizedRequest } from '../core/NormalizedRequest.js';
 import type { Headers } from '../core/types.js';
 
 /**
@@ -72,6 +73,35 @@ export interface SentRequest {
   headers: Record<string, string>;
   /** The body as UTF-8 text; undefined when there was none or it was streamed. */
   body: string | undefined;
+  /** The parts of a multipart form (`form`), as given; undefined without one. Streamed parts are not read. */
+  form?: SentFormPart[];
+}
+
+/**
+ * A part of a multipart form as the scripted transport received it: a value, a file path, or data
+ * (bytes, a stream, or the File or Blob of a web FormData), with its filename and content type.
+ *
+ * @example
+ * ```ts
+ * const [sent] = curl.requests;
+ * assert.deepEqual(sent.form?.[0], { name: 'title', value: 'holiday' });
+ * ```
+ */
+export interface SentFormPart {
+  /** The field name. */
+  name: string;
+  /** A text field's value. */
+  value?: string;
+  /** The path of a file part. */
+  file?: string;
+  /** The content of a data part, as given. */
+  data?: Uint8Array | Readable | Observable<Uint8Array> | Blob;
+  /** The filename, when one was given (a FormData File's name). */
+  filename?: string;
+  /** The content type, when one was given (application/octet-stream for data with a filename). */
+  contentType?: string;
+  /** The size of streamed data, when known. */
+  size?: number;
 }
 
 interface Route {
@@ -111,7 +141,24 @@ export function sentRequest(request: NormalizedRequest): SentRequest {
     headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
   }
   const body = request.body?.kind === 'bytes' ? Buffer.from(request.body.bytes).toString('utf8') : undefined;
-  return { method: request.method, url: request.url, headers, body };
+  const sent: SentRequest = { method: request.method, url: request.url, headers, body };
+  if (request.form) sent.form = request.form.map(sentFormPart);
+  return sent;
+}
+
+function sentFormPart(part: NormalizedFormPart): SentFormPart {
+  const { name } = part;
+  if (part.kind === 'value') return { name, value: part.value };
+  const sent: SentFormPart =
+    part.kind === 'file'
+      ? { name, file: part.path }
+      : part.kind === 'bytes'
+        ? { name, data: part.bytes }
+        : { name, data: part.source };
+  if (part.filename !== undefined) sent.filename = part.filename;
+  if (part.contentType !== undefined) sent.contentType = part.contentType;
+  if (part.kind === 'stream' && part.size !== undefined) sent.size = part.size;
+  return sent;
 }
 
 function toPredicate(matcher: RouteMatcher): (request: SentRequest) => boolean {

@@ -13,5 +13,5 @@
 export { TRANSFER_CHANNELS } from '../core/diagnostics.js';
 export { CURLE } from '../errors/curlCodes.js';
 export { createTestCurl, TestCurl } from './createTestCurl.js';
-export type { RouteMatcher, RouteScript, ScriptedResponse, SentRequest } from './RouteTable.js';
+export type { RouteMatcher, RouteScript, ScriptedResponse, SentFormPart, SentRequest } from './RouteTable.js';
 export { ScriptedDriver } from './ScriptedDriver.js';

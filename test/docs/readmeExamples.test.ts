@@ -26,6 +26,8 @@ const GIVEN: Record<string, string> = {
   token: 'string',
   size: 'number',
   bytes: 'Uint8Array',
+  thumbnailBytes: 'Uint8Array',
+  logSize: 'number',
   certPem: 'string',
   keyPem: 'string',
   fs: "typeof import('node:fs')",
