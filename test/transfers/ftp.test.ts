@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import test from 'ava';
 import { lastValueFrom, toArray } from 'rxjs';
 import { partialPath } from '../../src/api/downloadTo.js';
-import { CurlError, type DownloadEvent } from '../../src/index.js';
+import { Curl, CurlError, type DownloadEvent } from '../../src/index.js';
+import { stallsFtpDoMore } from '../../src/native/version.js';
 import { useFtpServer, VSFTPD } from '../helpers/ftpServer.js';
 import { randomPayload, useCurl, useTempDir } from '../helpers/servers.js';
 
@@ -176,7 +177,8 @@ ftpTest(
     const server = await useFtpServer(t);
     writeFileSync(join(server.dir, 'a.txt'), 'again');
     const curl = useCurl(t);
-    for (let i = 0; i < 12; i++) {
+    const transfers = 20;
+    for (let i = 0; i < transfers; i++) {
       const url = i % 3 === 2 ? `${server.url}missing.txt` : `${server.url}a.txt`;
       const outcome = await lastValueFrom(curl.request({ url, protocols: FTP, timeoutMs: 20_000 })).then(
         (response) => response.text(),
@@ -184,5 +186,8 @@ ftpTest(
       );
       t.is(outcome, i % 3 === 2 ? 78 : 'again', `transfer ${i}`);
     }
+    // One control connection for all, unless this libcurl can stall on a reused one (a login each).
+    const logins = server.commands().filter((command) => command.startsWith('USER')).length;
+    t.is(logins, stallsFtpDoMore(Curl.version.libcurl) ? transfers : 1);
   },
 );
