@@ -69,10 +69,4 @@ export interface NormalizedRequest {
   upload?: boolean;
   /** SSH keys and host-key checking; set whenever sftp or scp may be reached (the URL or `protocols`). */
   ssh?: SshOptions;
-  /**
-   * FTP: a new connection for the transfer (CURLOPT_FRESH_CONNECT) where libcurl needs it. Before
-   * 8.4.0, libcurl driven through multi_socket can stall on a reused FTP control connection: after
-   * EPSV it asks for no socket event and sets no timer (native/version.ts, stallsFtpDoMore).
-   */
-  noReuse?: boolean;
 }

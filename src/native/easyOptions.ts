@@ -14,7 +14,6 @@ import {
   CURLOT_VALUES,
 } from './constants.js';
 import { CurlEasyOptionStruct, type Handle, type Libcurl } from './libcurl.js';
-import { libcurlVersion, stallsFtpDoMore } from './version.js';
 
 /** libcurl's receive buffer; its 16 KiB default costs ~40 % on large bodies. */
 export const RECEIVE_BUFFER_BYTES = 102400;
@@ -232,7 +231,6 @@ export function compileOptions(
   }
   if (req.maxSendBytesPerSecond)
     into.set('maxSendBytesPerSecond', CURLOPT.MAX_SEND_SPEED_LARGE, req.maxSendBytesPerSecond);
-  if (req.noReuse && stallsFtpDoMore(libcurlVersion(lib).libcurl)) into.set('url', CURLOPT.FRESH_CONNECT, 1);
   const { ssh } = req;
   if (ssh) {
     if (ssh.privateKeyFile !== undefined)

@@ -29,7 +29,7 @@ test('Curl.version describes the loaded libcurl', (t) => {
   t.is(version.features.ssl, version.ssl !== '');
 });
 
-test('FTP transfers get a fresh connection only from a libcurl that can stall on a reused one (before 8.4.0)', (t) => {
+test('FTP transfers are watched for a stall only on a libcurl that can leave one waiting on nothing (before 8.4.0)', (t) => {
   for (const version of ['7.88.1', '7.88.1-DEV', '8.3.0', '8.3.0-DEV'])
     t.true(stallsFtpDoMore(version), version);
   for (const version of ['8.4.0', '8.10.1', '8.4.0-DEV', '9.0.0']) t.false(stallsFtpDoMore(version), version);
