@@ -185,7 +185,6 @@ function normalize(input: CurlRequest | string, context: RequestContext): Normal
     maxRecvBytesPerSecond: optionalInteger(req.maxRecvBytesPerSecond, 'maxRecvBytesPerSecond', bad),
     maxSendBytesPerSecond: optionalInteger(req.maxSendBytesPerSecond, 'maxSendBytesPerSecond', bad),
     upload,
-    noReuse: req.protocols !== undefined && FTP_URL.test(url),
     ssh:
       req.ssh === undefined && req.protocols === undefined
         ? undefined
@@ -507,7 +506,6 @@ function normalizeCurlOptions(
 
 // FTP, SFTP and SCP.
 const FILE_TRANSFER_URL = /^(ftps?|sftp|scp):/i;
-const FTP_URL = /^ftps?:/i;
 const SSH_PROTOCOL = /(^|,)(sftp|scp)(,|$)/;
 const SHA256_BASE64 = /^[A-Za-z0-9+/]{43}=?$/;
 

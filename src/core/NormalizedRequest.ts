@@ -95,12 +95,6 @@ export interface NormalizedRequest {
   upload?: boolean;
   /** SSH keys and host-key checking; set whenever sftp or scp may be reached (the URL or `protocols`). */
   ssh?: SshOptions;
-  /**
-   * FTP: a new connection for the transfer (CURLOPT_FRESH_CONNECT). libcurl 7.88 driven through
-   * multi_socket can stall on a reused FTP control connection: after EPSV it asks for no socket
-   * event and sets no timer (test/transfers/ftp.test.ts, "one after another").
-   */
-  noReuse?: boolean;
   /** A multipart/form-data body (CURLOPT_MIMEPOST); never with `body`. */
   form?: readonly NormalizedFormPart[];
 }

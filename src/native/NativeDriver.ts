@@ -32,9 +32,10 @@ import { type Handle, type Libcurl, loadLibcurl } from './libcurl.js';
 import { MimeForm } from './MimeForm.js';
 import { readResult } from './readResponse.js';
 import { SocketPolls } from './SocketPolls.js';
-import { libcurlVersion, userAgent } from './version.js';
+import { libcurlVersion, stallsFtpDoMore, userAgent } from './version.js';
 
 const POINTER_SIZE = koffi.sizeof('void *');
+const FTP_URL = /^ftps?:/i;
 /** Idle easy handles kept for reuse; more than this are cleaned up as they come back. */
 const MAX_POOLED = 256;
 
@@ -65,6 +66,12 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   private readonly slots = new Map<DriverTransfer, EasySlot>();
   private readonly pool: EasySlot[] = [];
   private readonly polls = new SocketPolls();
+  /**
+   * The FTP transfers of a libcurl that can leave one waiting on nothing (stallsFtpDoMore), each with
+   * the fds libcurl asked to watch for it; and those left with none since the last action.
+   */
+  private readonly ftpSockets: Map<Handle, Set<number>> | undefined;
+  private readonly ftpUnwatched = new Set<Handle>();
   private readonly userAgent: string;
   private readonly cacheFiles: CacheFiles;
   // Out-parameters, allocated once.
@@ -75,6 +82,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     this.lib = loadLibcurl(options.libcurl);
     this.userAgent = userAgent(this.lib);
     this.cacheFiles = new CacheFiles(this.lib, options.hsts, options.altSvc);
+    if (stallsFtpDoMore(libcurlVersion(this.lib).libcurl)) this.ftpSockets = new Map();
   }
 
   open(callbacks: MultiCallbacks): void {
@@ -111,7 +119,12 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   // MultiTarget: where the process-wide callbacks land.
-  socket(fd: number, what: number): void {
+  socket(fd: number, what: number, easy: Handle): void {
+    const fds = this.ftpSockets?.get(easy);
+    if (fds) {
+      if (what === CURL_POLL_REMOVE) this.ftpUnwatch(easy, fds, fd);
+      else fds.add(fd);
+    }
     // A connection back in libcurl's cache stays watched with no interest until it is closed
     // (socketClosed), so the next transfer on it finds its watcher and poll handle in place.
     const idle = what === CURL_POLL_REMOVE && this.polls.owns(fd);
@@ -128,6 +141,8 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   socketClosed(fd: number): void {
+    // A closed fd stays in no FTP transfer's set, where its number could come back for another socket.
+    if (this.ftpSockets) for (const [easy, fds] of this.ftpSockets) this.ftpUnwatch(easy, fds, fd);
     this.polls.disown(fd);
     this.callbacks?.socket(fd, CURL_POLL_REMOVE);
     this.polls.socketClosed(fd);
@@ -165,6 +180,10 @@ export class NativeDriver implements MultiDriver, MultiTarget {
         request.url,
       );
     }
+    if (this.ftpSockets && FTP_URL.test(request.url)) {
+      this.ftpSockets.set(slot.easy, new Set());
+      this.ftpUnwatched.add(slot.easy);
+    }
   }
 
   resume(transfer: DriverTransfer): void {
@@ -200,7 +219,29 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   socketAction(fd: number, events: number): MultiCode {
     const rc = this.lib.multi_socket_action(this.multi, fd, events, this.running);
     this.runningHandles = this.running[0];
-    return rc;
+    return rc === CURLM.OK && this.ftpStalled() ? this.socketAll() : rc;
+  }
+
+  private ftpUnwatch(easy: Handle, fds: Set<number>, fd: number): void {
+    if (fds.delete(fd) && fds.size === 0) this.ftpUnwatched.add(easy);
+  }
+
+  /**
+   * Whether an FTP transfer was left with no socket to watch by the last action. libcurl before
+   * 8.4.0 moves a transfer whose DO phase ended within one call (on a reused control connection, the
+   * EPSV reply already there) to DO_MORE without running it further; its data connection is not
+   * started, so it asks for no socket, and only the transfer's timeout is set: nothing would run it
+   * again but curl_multi_socket_all. Asked once each time a transfer is left unwatched, so one that
+   * waits for a timer or a free connection costs one call, not a loop.
+   */
+  private ftpStalled(): boolean {
+    if (this.ftpUnwatched.size === 0) return false;
+    // None running: the transfers left unwatched have ended.
+    let stalled = false;
+    if (this.runningHandles > 0)
+      for (const easy of this.ftpUnwatched) if (this.ftpSockets?.get(easy)?.size === 0) stalled = true;
+    this.ftpUnwatched.clear();
+    return stalled;
   }
 
   socketAll(): MultiCode {
@@ -393,6 +434,8 @@ export class NativeDriver implements MultiDriver, MultiTarget {
 
   private detach(slot: EasySlot): void {
     if (slot.transfer) this.slots.delete(slot.transfer);
+    this.ftpSockets?.delete(slot.easy);
+    this.ftpUnwatched.delete(slot.easy);
     if (this.byEasy.delete(slot.easy)) this.lib.multi_remove_handle(this.multi, slot.easy);
     this.release(slot);
   }

@@ -5,6 +5,7 @@ import { lendChunk } from './lendChunk.js';
 import { libc } from './libc.js';
 import {
   CloseSocketCallback,
+  type Handle,
   OpenSocketCallback,
   type Pointer,
   ReadCallback,
@@ -16,7 +17,7 @@ import {
 
 /** What the multi-level callbacks reach: one per multi handle, found by the integer libcurl passes back. */
 export interface MultiTarget {
-  socket(fd: number, what: number): void;
+  socket(fd: number, what: number, easy: Handle): void;
   timer(ms: number): void;
   failed(err: unknown): void;
   /** libcurl opened the socket `fd` for a connection; its close will reach socketClosed. */
@@ -74,11 +75,11 @@ export const easyTargets = new TargetTable<EasyTarget>();
 /** Streamed parts of multipart forms, found by the integer passed to curl_mime_data_cb. */
 export const partTargets = new TargetTable<ReadTarget>();
 
-function onSocket(_easy: number, fd: number, what: number, userp: number): number {
+function onSocket(easy: Handle, fd: number, what: number, userp: number): number {
   // Never return -1 here: it would abort every transfer on the multi handle.
   const target = multiTargets.get(userp);
   try {
-    target?.socket(fd, what);
+    target?.socket(fd, what, easy);
   } catch (err) {
     target?.failed(err);
   }

@@ -75,7 +75,6 @@ export const CURLOPT = {
   SSH_PUBLIC_KEYFILE: 10152,
   SSH_KNOWNHOSTS: 10183,
   SSH_HOST_PUBLIC_KEY_SHA256: 10311,
-  FRESH_CONNECT: 74,
   // Curl options hsts and altSvc.
   HSTS: 10300,
   HSTS_CTRL: 299,

@@ -240,7 +240,6 @@ export function compileOptions(
   }
   if (req.maxSendBytesPerSecond)
     into.set('maxSendBytesPerSecond', CURLOPT.MAX_SEND_SPEED_LARGE, req.maxSendBytesPerSecond);
-  if (req.noReuse) into.set('url', CURLOPT.FRESH_CONNECT, 1);
   const { ssh } = req;
   if (ssh) {
     if (ssh.privateKeyFile !== undefined)

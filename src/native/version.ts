@@ -82,6 +82,18 @@ export function libcurlVersion(lib: Libcurl): LibcurlVersion {
   return version;
 }
 
+/**
+ * Whether libcurl of version `libcurl` ('7.88.1') can stall an FTP transfer for good when its DO
+ * phase ends within one call, as on a reused control connection whose EPSV reply is already there
+ * when libcurl polls right after sending it: before 8.4.0, multi_runsingle then moves to DOING_MORE
+ * without running the transfer again, and with the data connection not started yet, a multi_socket
+ * user is asked for no socket and no timer (curl commit 6dd6654f, curl/curl#12042).
+ */
+export function stallsFtpDoMore(libcurl: string): boolean {
+  const [major = 0, minor = 0] = libcurl.split('.').map((part) => Number.parseInt(part, 10));
+  return major < 8 || (major === 8 && minor < 4);
+}
+
 export function userAgent(lib: Libcurl): string {
   return `rxcurl/${RXCURL_VERSION} libcurl/${libcurlVersion(lib).libcurl}`;
 }

@@ -171,12 +171,13 @@ ftpTest(`ftp:// is refused unless protocols allows it: CurlError 1, no connectio
 });
 
 ftpTest(
-  `transfers one after another on one Curl all finish (no stalled connection reuse)${skipped}`,
+  `transfers one after another on one Curl reuse its control connection, and all finish${skipped}`,
   async (t) => {
     const server = await useFtpServer(t);
     writeFileSync(join(server.dir, 'a.txt'), 'again');
     const curl = useCurl(t);
-    for (let i = 0; i < 12; i++) {
+    const transfers = 20;
+    for (let i = 0; i < transfers; i++) {
       const url = i % 3 === 2 ? `${server.url}missing.txt` : `${server.url}a.txt`;
       const outcome = await lastValueFrom(curl.request({ url, protocols: FTP, timeoutMs: 20_000 })).then(
         (response) => response.text(),
@@ -184,5 +185,9 @@ ftpTest(
       );
       t.is(outcome, i % 3 === 2 ? 78 : 'again', `transfer ${i}`);
     }
+    // One control connection for all: libcurl before 8.4.0 can stall a transfer on a reused one
+    // (NativeDriver.ftpStalled), often within the first few.
+    const logins = server.commands().filter((command) => command.startsWith('USER')).length;
+    t.is(logins, 1);
   },
 );
