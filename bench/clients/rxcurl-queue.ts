@@ -4,9 +4,10 @@
  * never bind (a concurrency as large as the global one and a rate no run reaches), so what is
  * measured is the queue's own cost.
  */
-import { Curl, type TransferEvent, TransferQueue } from 'rxcurl';
-import { catchError, EMPTY, map, type Observable, range } from 'rxjs';
+import { Curl, TransferQueue } from 'rxcurl';
+import { catchError, map, range } from 'rxjs';
 import { httpVersionOf, runNodeClient, rxcurlRequest, type Tally } from '../job.js';
+import { rxcurlTally } from './rxcurlTally.js';
 
 await runNodeClient((job) => {
   const curl = new Curl();
@@ -20,19 +21,7 @@ await runNodeClient((job) => {
   return {
     run: (n) =>
       new Promise<Tally>((resolve, reject) => {
-        const tally: Tally = { requests: 0, bytes: 0, failures: 0 };
-        const failed = (): Observable<never> => {
-          tally.requests++;
-          tally.failures++;
-          return EMPTY;
-        };
-        const count = (event: TransferEvent): void => {
-          if (event.type === 'data') tally.bytes += event.chunk.length;
-          else if (event.type === 'done') {
-            tally.requests++;
-            if (event.result.status !== 200 || event.result.httpVersion !== httpVersion) tally.failures++;
-          }
-        };
+        const { tally, count, failed } = rxcurlTally(httpVersion);
         range(n)
           .pipe(
             map(() => job.url),

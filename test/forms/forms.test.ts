@@ -20,6 +20,7 @@ import {
 } from '../../src/index.js';
 import { generatedBody, KiB, MiB } from '../helpers/bulk.js';
 import {
+  pieces,
   randomPayload,
   readBody,
   sha256,
@@ -84,18 +85,6 @@ async function parse(req: IncomingMessage, raw: Buffer): Promise<Echo> {
 function file(name: string, filename: string, type: string, bytes: Uint8Array | string): Received {
   const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   return { name, filename, type, size: data.length, sha256: sha256(data) };
-}
-
-/** Uneven pieces, with empty ones among them, so chunk boundaries never line up with libcurl's buffer. */
-function pieces(bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  const sizes = [1, 17, 0, 4096, 65_537, 0, 300_001, 7];
-  for (let offset = 0, i = 0; offset < bytes.length; i++) {
-    const n = Math.min(sizes[i % sizes.length], bytes.length - offset);
-    out.push(bytes.subarray(offset, offset + n));
-    offset += n;
-  }
-  return out;
 }
 
 /** A Readable that hands out `chunks` one every few milliseconds: libcurl waits for it, paused. */

@@ -176,3 +176,18 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     await delay(5);
   }
 }
+
+/**
+ * Splits `bytes` into pieces of uneven sizes, with empty pieces among them: chunk boundaries never
+ * line up with libcurl's buffer, and an empty chunk must be skipped, not taken for the end.
+ */
+export function pieces(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  const sizes = [1, 17, 0, 4096, 65_537, 0, 300_001, 7];
+  for (let offset = 0, i = 0; offset < bytes.length; i++) {
+    const n = Math.min(sizes[i % sizes.length], bytes.length - offset);
+    out.push(bytes.subarray(offset, offset + n));
+    offset += n;
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { concatMap, from, lastValueFrom, Observable, of, delay as rxDelay } from 'rxjs';
 import { CurlError, type CurlResponse } from '../../src/index.js';
 import { GiB, generatedBody, KiB, MiB } from '../helpers/bulk.js';
-import { randomPayload, sha256, useCurl, useServer, waitFor } from '../helpers/servers.js';
+import { pieces, randomPayload, sha256, useCurl, useServer, waitFor } from '../helpers/servers.js';
 
 interface Echo {
   method: string;
@@ -58,21 +58,6 @@ function arrived(t: ExecutionContext, response: CurlResponse, payload: Uint8Arra
   t.is(echo.sha256, sha256(payload));
   t.is(response.result.uploadedBytes, size);
   return echo;
-}
-
-/**
- * Splits `bytes` into pieces of uneven sizes, with empty pieces among them: chunk boundaries never
- * line up with libcurl's buffer, and an empty chunk must be skipped, not taken for the end.
- */
-function pieces(bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  const sizes = [1, 17, 0, 4096, 65_537, 0, 300_001, 7];
-  for (let offset = 0, i = 0; offset < bytes.length; i++) {
-    const n = Math.min(sizes[i % sizes.length], bytes.length - offset);
-    out.push(bytes.subarray(offset, offset + n));
-    offset += n;
-  }
-  return out;
 }
 
 test('a string body is POSTed by default', async (t) => {
