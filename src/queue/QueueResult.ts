@@ -10,6 +10,7 @@
 export interface QueueResult {
   /** The job id: the sha256 of the URL. */
   id: string;
+  /** The URL of the job's request. */
   url: string;
   /** Whether the file was downloaded. */
   ok: boolean;
