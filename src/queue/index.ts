@@ -18,6 +18,7 @@
  * @module rxcurl/queue
  */
 export { type EnqueueCounts, type EnqueueOptions, enqueue } from './enqueue.js';
+export { type HostLease, HostLimiter, type HostLimiterOptions } from './HostLimiter.js';
 export { jobId } from './jobId.js';
 export { outputPath } from './outputPath.js';
 export type { QueueConnection } from './QueueConnection.js';

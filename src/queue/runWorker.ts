@@ -6,6 +6,7 @@ import type { DownloadEvent } from '../api/DownloadEvent.js';
 import { Curl, type CurlOptions, HttpError, type PerKeyLimits } from '../index.js';
 import type { JobData } from './enqueue.js';
 import { fileDigest } from './fileDigest.js';
+import { HostLimiter } from './HostLimiter.js';
 import { isPermanent } from './isPermanent.js';
 import { outputPath } from './outputPath.js';
 import { KEY_PREFIX, openRedis, type QueueConnection, queueName, resultsKey } from './QueueConnection.js';
@@ -24,7 +25,10 @@ export interface RunWorkerOptions extends QueueConnection {
   dir: string;
   /** Jobs running at once; the worker takes no job beyond them. Default 16. */
   concurrency?: number;
-  /** Per-host limits held across every worker of the queue, as TransferQueue's. */
+  /**
+   * Per-host limits held across every worker of the queue (as TransferQueue's, through Redis: see
+   * `HostLimiter`); every worker of a queue should be given the same.
+   */
   perHost?: PerKeyLimits;
   /** How long `close()` lets running jobs finish before it puts them back in the queue; default 30,000 ms. */
   drainTimeoutMs?: number;
@@ -90,6 +94,10 @@ export function runWorker(options: RunWorkerOptions): QueueWorker {
   const curl = new Curl(options.curl);
   const redis = openRedis(options);
   const records = resultsKey(options);
+  const limiter =
+    options.perHost === undefined
+      ? undefined
+      : new HostLimiter(redis, `${KEY_PREFIX}:${queueName(options)}`, options.perHost);
 
   const record = async (result: QueueResult) => {
     await redis.hset(records, result.id, JSON.stringify(result));
@@ -102,12 +110,17 @@ export function runWorker(options: RunWorkerOptions): QueueWorker {
     const path = outputPath(dir, id);
     const attempts = job.attemptsMade + 1;
     try {
-      // Per-host limits across the fleet (`options.perHost`) are applied here, before the transfer
-      // starts: src/queue/HostLimiter.ts (issue #15, item 4).
       await mkdir(dirname(path), { recursive: true });
-      const done = await lastValueFrom(
-        curl.download({ ...job.data, resume: true, signal }, path).pipe(filter(isDone)),
-      );
+      // The host's limits across the fleet: the slot is held for the transfer only.
+      const lease = await limiter?.acquire(url, signal);
+      let done: DoneEvent;
+      try {
+        done = await lastValueFrom(
+          curl.download({ ...job.data, resume: true, signal }, path).pipe(filter(isDone)),
+        );
+      } finally {
+        await lease?.release();
+      }
       const { sha256, bytes } = await fileDigest(path);
       await record({ id, url, ok: true, path, bytes, sha256, status: done.result.status, attempts });
     } catch (error) {
@@ -163,6 +176,8 @@ export function runWorker(options: RunWorkerOptions): QueueWorker {
   };
 }
 
-function isDone(event: DownloadEvent): event is Extract<DownloadEvent, { type: 'done' }> {
+type DoneEvent = Extract<DownloadEvent, { type: 'done' }>;
+
+function isDone(event: DownloadEvent): event is DoneEvent {
   return event.type === 'done';
 }
