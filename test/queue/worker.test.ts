@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
+import { Redis } from 'ioredis';
 import { lastValueFrom, toArray } from 'rxjs';
 import {
   enqueue,
@@ -186,4 +187,36 @@ test('close() puts the jobs still running at drainTimeoutMs back in wait, partia
     filesUnder(dir).filter((name) => name.endsWith('.part')),
     [],
   );
+});
+
+test('a job whose lock is lost stops its transfer; it runs again from the stalled check, continuing the partial file', async (t) => {
+  const { conn, dir, counts } = await setUp(t);
+  const size = 300_000;
+  const server = await useFileServer(t, new Map([['slow', { size, slow: true }]]));
+  const url = server.url('slow');
+  await enqueue(conn, [url]);
+  const { worker } = useWorker(t, {
+    ...conn,
+    dir,
+    concurrency: 1,
+    lockDurationMs: 1000,
+    stalledIntervalMs: 300,
+    curl: { defaults: { userAgent: 'w' } },
+  });
+  const errors: string[] = [];
+  worker.errors$.subscribe((error) => errors.push(error.message));
+
+  await until(() => server.held.get('w') === 1, 'the transfer held', 20_000);
+  // As if the lock had lapsed while the worker was busy: the next renewal fails.
+  const redis = new Redis(conn.redis);
+  t.teardown(() => redis.disconnect());
+  t.is(await redis.del(`rxcurl:${conn.queue}:${jobId(url)}:lock`), 1);
+  await until(() => server.held.get('w') === 0, 'the transfer cancelled', 20_000);
+  await until(async () => (await counts()).completed === 1, 'the job completed', 20_000);
+  t.true(errors.some((message) => message.includes('could not renew lock')));
+  t.deepEqual(
+    server.seen.map((r) => r.range !== undefined),
+    [false, true],
+  );
+  t.is(sha256(readFileSync(outputPath(dir, jobId(url)))), sha256(payload('slow', size)));
 });
