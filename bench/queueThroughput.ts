@@ -89,6 +89,14 @@ async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+/** redis-server's CPU seconds so far (user + system, its main thread and the rest). */
+async function redisCpuSeconds(): Promise<number> {
+  const info = await admin.info('cpu');
+  const user = Number(/^used_cpu_user:([\d.]+)/m.exec(info)?.[1]);
+  const sys = Number(/^used_cpu_sys:([\d.]+)/m.exec(info)?.[1]);
+  return user + sys;
+}
+
 /** cmdstat name → calls. */
 async function commandStats(): Promise<Map<string, number>> {
   const info = await admin.info('commandstats');
@@ -107,6 +115,7 @@ interface Row {
   seconds: number;
   perJob?: number;
   evalshaPerJob?: number;
+  redisUsPerJob?: number;
   top?: string;
 }
 const rows: Row[] = [];
@@ -128,6 +137,7 @@ try {
     execFileSync(process.execPath, [CLI, 'enqueue', '--redis', redisUrl, '-i', list]);
     const enqueueSeconds = (performance.now() - enqueueBegan) / 1000;
     await admin.config('RESETSTAT');
+    const cpuBefore = await redisCpuSeconds();
     const began = performance.now();
     const children = Array.from({ length: workers }, () =>
       cli(['worker', '--redis', redisUrl, '-j', String(J / workers), '-o', join(dir, `w${workers}`)]),
@@ -136,6 +146,7 @@ try {
     failures(children);
     const seconds = (performance.now() - began) / 1000;
     const stats = await commandStats();
+    const redisCpuUs = ((await redisCpuSeconds()) - cpuBefore) * 1e6;
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => once(c, 'close')));
     stats.delete('info');
@@ -151,17 +162,20 @@ try {
       seconds,
       perJob: total / COUNT,
       evalshaPerJob: (stats.get('evalsha') ?? 0) / COUNT,
+      redisUsPerJob: redisCpuUs / COUNT,
       top,
     });
   }
   console.log(`${COUNT} URLs of 1-64 KiB from nginx on 127.0.0.1, redis-server on 127.0.0.1\n`);
-  console.log('| run | wall time | URLs/s | Redis commands per job (evalsha) | most called, per job |');
-  console.log('|---|---:|---:|---:|---|');
+  console.log(
+    '| run | wall time | URLs/s | Redis commands per job (evalsha) | Redis CPU per job | most called, per job |',
+  );
+  console.log('|---|---:|---:|---:|---:|---|');
   for (const r of rows)
     console.log(
       `| ${r.what} | ${r.seconds.toFixed(1)} s | ${Math.round(COUNT / r.seconds)} | ${
         r.perJob === undefined ? '-' : `${r.perJob.toFixed(1)} (${r.evalshaPerJob?.toFixed(1)})`
-      } | ${r.top ?? '-'} |`,
+      } | ${r.redisUsPerJob === undefined ? '-' : `${Math.round(r.redisUsPerJob)} µs`} | ${r.top ?? '-'} |`,
     );
 } finally {
   admin.disconnect();
