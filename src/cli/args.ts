@@ -42,6 +42,7 @@ export class UsageError extends Error {
 export const USAGE = `Usage: rxcurl [options] URL...
        rxcurl [options] -i urls.txt
        command | rxcurl [options]
+       rxcurl enqueue|worker|status|results --redis URL ...   (many machines; rxcurl COMMAND --help)
 
 Downloads every URL, several at a time, into files named after the URL's path.
 
@@ -68,9 +69,16 @@ Options:
 
 URLs are read from standard input when none are given and it is not a terminal.
 Exit status: 0 all succeeded, 1 some failed, 2 usage error, 130 interrupted (Ctrl-C), 143 terminated.
-Ctrl-C cancels every transfer and removes their partial files (kept with --resume).`;
+Ctrl-C cancels every transfer and removes their partial files (kept with --resume).
 
-function integer<F extends number | undefined>(
+Many machines, one list of URLs in Redis (needs the packages bullmq and ioredis):
+  rxcurl enqueue --redis URL [--queue NAME] [URL... | -i FILE]   add URLs (each once)
+  rxcurl worker --redis URL [-j N] [-o DIR] [per-host options]   download them until SIGTERM
+  rxcurl status --redis URL [--queue NAME]    jobs by state, top failure reasons
+  rxcurl results --redis URL [--queue NAME]   every result record, one JSON a line`;
+
+/** An integer >= `min` from option `name`, or `fallback` when the option is absent. */
+export function integer<F extends number | undefined>(
   name: string,
   value: string | undefined,
   fallback: F,
@@ -84,7 +92,7 @@ function integer<F extends number | undefined>(
 }
 
 /** A number > 0 (decimals allowed), or undefined when the option is absent. */
-function positive(name: string, value: string | undefined, what: string): number | undefined {
+export function positive(name: string, value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {

@@ -5,9 +5,20 @@
  */
 import { Curl, RXCURL_VERSION } from '../index.js';
 import { type CliOptions, parseCliArgs, USAGE, UsageError } from './args.js';
+import { isQueueCommandName } from './queue/queueCommandNames.js';
 import { run } from './run.js';
 
 async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (isQueueCommandName(first)) {
+    // Only the subcommands load rxcurl/queue, and with it bullmq and ioredis (optional peers).
+    const { runQueueCommand } = await import('./queue/runQueueCommand.js').catch((error: unknown) => {
+      const missing = /Cannot find (package|module) '(bullmq|ioredis)'/.exec(String(error))?.[2];
+      if (missing === undefined) throw error;
+      throw new Error(`rxcurl ${first} needs the packages bullmq and ioredis: npm install bullmq ioredis`);
+    });
+    return runQueueCommand(first, rest, process);
+  }
   let options: CliOptions;
   try {
     options = parseCliArgs(argv);

@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { lastValueFrom, takeWhile, tap } from 'rxjs';
+import { type QueueConnection, queueResults } from '../../queue/index.js';
+import { CONNECTION_OPTIONS, connectionOf, type QueueCommand, usageErrors } from './QueueCommand.js';
+
+interface ResultsArgs {
+  help: boolean;
+  conn: QueueConnection;
+}
+
+/** `rxcurl results`: every job's durable record, one JSON object a line. */
+export const resultsCommand: QueueCommand<ResultsArgs> = {
+  usage: `Usage: rxcurl results --redis URL [--queue NAME]
+
+Prints every job's result record as one JSON object a line (NDJSON):
+  {"id","url","ok","path","bytes","sha256","status","attempts","error"}
+A record is written before its job completes, and when a job fails for good. Read while workers
+run, a record may appear twice (Redis's HSCAN); the id tells.
+
+Options:
+      --redis URL       the Redis server, redis://[user:password@]host:port[/db] (required)
+      --queue NAME      the queue (default rxcurl)
+  -h, --help            show this help`,
+
+  parse(argv) {
+    const { values } = usageErrors(() =>
+      parseArgs({ args: [...argv], strict: true, options: CONNECTION_OPTIONS }),
+    );
+    if (values.help) return { help: true, conn: { redis: '' } };
+    return { help: false, conn: connectionOf(values) };
+  },
+
+  async run({ conn }, io) {
+    // Standard output to a file or a pipe is synchronous on Linux: no record waits in memory. A
+    // reader that goes away (rxcurl results | head) ends the scan; the listener stays, for the
+    // write errors that arrive after the scan ended.
+    let gone = false;
+    io.stdout.on('error', () => {
+      gone = true;
+    });
+    await lastValueFrom(
+      queueResults(conn).pipe(
+        takeWhile(() => !gone),
+        tap((record) => io.stdout.write(`${JSON.stringify(record)}\n`)),
+      ),
+      { defaultValue: undefined },
+    );
+    return 0;
+  },
+};
