@@ -94,10 +94,12 @@ export function runWorker(options: RunWorkerOptions): QueueWorker {
   const curl = new Curl(options.curl);
   const redis = openRedis(options);
   const records = resultsKey(options);
+  // No limit given (the CLI passes its flags, each possibly unset): no round trip to ask for one.
+  const { perHost } = options;
   const limiter =
-    options.perHost === undefined
+    perHost === undefined || Object.values(perHost).every((limit) => limit === undefined)
       ? undefined
-      : new HostLimiter(redis, `${KEY_PREFIX}:${queueName(options)}`, options.perHost);
+      : new HostLimiter(redis, `${KEY_PREFIX}:${queueName(options)}`, perHost);
 
   const record = async (result: QueueResult) => {
     await redis.hset(records, result.id, JSON.stringify(result));
