@@ -33,8 +33,11 @@ interface Poll {
  * epoll_ctl calls, so for a socket libcurl opened through us (`socketOpened`, whose close we are
  * told of first) a read interest is left armed while idle: the next transfer finds it armed, and
  * an event that arrives in between (the server closed the idle connection) stops it. Any other fd
- * (libcurl's resolver wakes it with a socket pair it closes without telling) is stopped at once,
- * so no armed handle ever outlives its fd.
+ * (libcurl's resolver wakes it with a socket pair it closes without telling) gets its handle closed
+ * as soon as nobody watches it, while the fd is still libcurl's: stopping or closing a uv_poll takes
+ * its fd *number* out of the loop's epoll set, so a handle kept for an fd closed behind our back
+ * would, when closed later (closeAll, or its finalizer), unregister whatever socket of the process
+ * got that number since: a socket of Node's own, which then never hears of its data again.
  *
  * koffi's poll callback receives `(status, events)` although its typings declare one argument.
  */
@@ -58,7 +61,8 @@ export class SocketPolls {
             return;
           }
           try {
-            poll ??= this.polls.get(fd) ?? this.create(fd, what);
+            // Not kept across an idle spell: the handle of an fd we do not own is closed then.
+            poll = this.polls.get(fd) ?? this.create(fd, what);
             poll.emit = emit;
             this.arm(poll, what);
           } catch {
@@ -131,10 +135,16 @@ export class SocketPolls {
     return poll;
   }
 
-  /** Nobody wants events of `fd` for now: a read interest on our own socket stays armed (see above). */
+  /**
+   * Nobody wants events of `fd` for now: a read interest on our own socket stays armed, the handle of
+   * any other fd is closed (see above).
+   */
   private idle(fd: number, poll: Poll): void {
     poll.emit = undefined;
-    if (poll.armed !== CURL_POLL_IN || !this.owned.has(fd)) this.arm(poll, 0);
+    if (!this.owned.has(fd)) {
+      this.polls.delete(fd);
+      poll.handle.close();
+    } else if (poll.armed !== CURL_POLL_IN) this.arm(poll, 0);
   }
 
   /** Runs the handle with interest `what` (0 stops it); nothing to do when it already does. */

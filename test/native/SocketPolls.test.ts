@@ -1,3 +1,4 @@
+import net from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import koffi from 'koffi';
 import { BehaviorSubject, Subject } from 'rxjs';
@@ -78,7 +79,7 @@ test('emits CURL_CSELECT_OUT for a writable socket and CURL_CSELECT_IN once data
   sub.unsubscribe();
 });
 
-test('completing the interest (CURL_POLL_REMOVE) stops the events; the handle is kept for the fd', async (t) => {
+test('completing the interest (CURL_POLL_REMOVE) stops the events and closes the handle of an fd not ours', async (t) => {
   const { polls, a, b } = pollsWithPair(t);
   const interest = new BehaviorSubject(CURL_POLL_IN);
   const events = new Subject<number>();
@@ -88,17 +89,57 @@ test('completing the interest (CURL_POLL_REMOVE) stops the events; the handle is
   t.true(completed);
   write(b, 'x', 1);
   t.is(await nextEvent(events, 150), 'timeout');
-  t.is(polls.size, 1, 'one idle handle for the fd');
+  t.is(polls.size, 0, 'no handle kept for an fd libcurl may close without telling');
 
-  // The same fd watched again reuses it.
+  // The same fd watched again gets a new handle.
   const again = new Subject<number>();
   const sub = polls.watch(a, new BehaviorSubject(CURL_POLL_IN)).subscribe(again);
   t.is(await nextEvent(again), CURL_CSELECT_IN);
   t.is(polls.size, 1);
   sub.unsubscribe();
-
-  polls.socketClosed(a);
   t.is(polls.size, 0);
+});
+
+// Found under load in reliability/faults.test.ts (HTTP/2 reset streams): a Curl watched the socket
+// pair of libcurl's threaded resolver (an fd libcurl closes without telling), the fd number came
+// back for a socket a test server in the same process accepted, and closing that Curl closed the
+// handle kept for the old fd: uv_poll_stop takes the fd number out of the loop's epoll set, so the
+// server's socket never heard of its requests again and every transfer waited for its timeout.
+test("a handle for an fd libcurl closed behind our back does not unregister Node's socket that reuses its number", async (t) => {
+  const polls = new SocketPolls();
+  const [a, b] = pair();
+  const sub = polls.watch(a, new BehaviorSubject(CURL_POLL_IN)).subscribe();
+  sub.unsubscribe(); // CURL_POLL_REMOVE
+  close(a); // libcurl closes it itself: no socketClosed
+  close(b);
+  const [c, d] = pair(); // the lowest free numbers: `a` comes back
+  t.true(c === a || d === a, 'the fd number was reused');
+  const [reused, peer] = c === a ? [c, d] : [d, c];
+  const socket = new net.Socket({ fd: reused, readable: true, writable: true });
+  t.teardown(() => {
+    socket.destroy();
+    close(peer);
+  });
+  const chunks: string[] = [];
+  const received = (n: number) =>
+    new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve(`${chunks.join('')}: no more data`), 10_000);
+      const check = () => {
+        if (chunks.length < n) return;
+        clearTimeout(timer);
+        socket.off('data', check);
+        resolve(chunks.join(''));
+      };
+      socket.on('data', check);
+    });
+  socket.on('data', (chunk) => chunks.push(String(chunk)));
+  const first = received(1);
+  write(peer, 'y', 1);
+  t.is(await first, 'y', "Node's loop watches the socket");
+  polls.closeAll(); // the Curl that watched `a` is closed
+  const second = received(2);
+  write(peer, 'z', 1);
+  t.is(await second, 'yz', 'and still does after the Curl that watched the old fd is closed');
 });
 
 test('an fd number closed and reused for a new socket is watched correctly', async (t) => {
