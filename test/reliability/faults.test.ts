@@ -299,8 +299,9 @@ test('HTTP/2: reset streams do not disturb the other streams of the same connect
   const base = await useH2Resetter(t);
   const curl = useCurl(t);
   const tls = { ca: pki.ca };
-  // A guard, not a bound: in one of ~30 full-suite runs a transfer of this test never ended (not
-  // reproduced since); a timeout turns such a hang into a failure that says which transfer and how.
+  // A guard, not a bound: under load this test once hung (another Curl in the process closed the
+  // poll handle of a resolver fd whose number the server's socket had taken: fixed in SocketPolls);
+  // a timeout turns any such hang into a failure that says which transfer and how.
   const run = (path: string) =>
     curl.request({ url: `${base}${path}`, httpVersion: '2', tls, timeoutMs: 30_000 });
   // Warm up one connection, so the next ten transfers multiplex on it.
