@@ -11,16 +11,9 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { HostLimiter } from '../src/queue/HostLimiter.js';
 import type { PerKeyLimits } from '../src/scheduling/TransferQueueOptions.js';
+import { freePort } from './freePort.js';
 
 const SECONDS = Number(process.argv[2] ?? 3);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
 
 /** Runs `step` from `callers` loops for SECONDS; steps per second. */
 async function rate(callers: number, step: (caller: number) => Promise<void>): Promise<number> {

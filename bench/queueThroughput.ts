@@ -15,19 +15,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './freePort.js';
 
 const COUNT = Number(process.argv[2] ?? 10_000);
 const J = Number(process.argv[3] ?? 24);
 const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'rxcurl-qbench-'));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
 
 // nginx: 64 files of 1 to 64 KiB; URL i asks for file 1 + (i·37 mod 64) with ?i, so every URL differs.
 const www = join(dir, 'www');

@@ -6,6 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { jobId, outputPath, type QueueResult } from '../../src/queue/index.js';
 import { useRedisServer } from '../helpers/redisServer.js';
 import { sha256 } from '../helpers/servers.js';
+import { WITHOUT_QUEUE_DEPENDENCIES } from '../helpers/withoutQueueDependencies.js';
 import { payload, type ServedFile, until, useFileServer, useJobCounts } from '../queue/helpers.js';
 import { CLI, type Running, runCli, start, startCli, tempDir } from './helpers.js';
 
@@ -163,21 +164,8 @@ test('usage errors exit 2 and name the flag; --help prints the subcommand usage'
   t.regex(main.stdout, /rxcurl enqueue --redis URL/);
 });
 
-// The resolver hook of test/queue/entryPoint.test.ts: bullmq or ioredis, if loaded, throws.
-const hook = `export async function resolve(specifier, context, next) {
-  if (/^(bullmq|ioredis)(\\/|$)/.test(specifier)) throw new Error('queue dependency loaded: ' + specifier);
-  return next(specifier, context);
-}`;
-const register = `import { register } from 'node:module';
-register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
-
 function cliWithoutQueueDependencies(args: string[]) {
-  return start(process.execPath, [
-    '--import',
-    `data:text/javascript,${encodeURIComponent(register)}`,
-    CLI,
-    ...args,
-  ]).done;
+  return start(process.execPath, [...WITHOUT_QUEUE_DEPENDENCIES, CLI, ...args]).done;
 }
 
 test('plain downloads never load bullmq or ioredis; a subcommand does', async (t) => {

@@ -1,22 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
+import { WITHOUT_QUEUE_DEPENDENCIES } from '../helpers/withoutQueueDependencies.js';
 
 // Runs the built package (npm test builds dist/ first) in a child process whose resolver throws on
-// bullmq and ioredis: a hook registered from a data: URL, before the script's first import.
+// bullmq and ioredis.
 const dist = new URL('../../dist/', import.meta.url);
-const hook = `export async function resolve(specifier, context, next) {
-  if (/^(bullmq|ioredis)(\\/|$)/.test(specifier)) throw new Error('queue dependency loaded: ' + specifier);
-  return next(specifier, context);
-}`;
-const register = `import { register } from 'node:module';
-register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
-
 function importWithoutQueueDependencies(entry: string) {
   return spawnSync(
     process.execPath,
     [
-      '--import',
-      `data:text/javascript,${encodeURIComponent(register)}`,
+      ...WITHOUT_QUEUE_DEPENDENCIES,
       '--input-type=module',
       '-e',
       `const m = await import(${JSON.stringify(new URL(entry, dist).href)}); console.log(Object.keys(m).length + ' exports');`,

@@ -1,4 +1,4 @@
-import type { ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { QueueConnection } from '../../queue/index.js';
 import { UsageError } from '../args.js';
 import type { CliIo } from '../run.js';
@@ -17,6 +17,10 @@ export const CONNECTION_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The usage lines of the options every subcommand takes (but --help). */
+export const CONNECTION_USAGE = `      --redis URL       the Redis server, redis://[user:password@]host:port[/db] (required)
+      --queue NAME      the queue (default rxcurl)`;
+
 /** Runs a parser (Node's `util.parseArgs`), its errors (an unknown flag, a missing value) as UsageError. */
 export function usageErrors<T>(parse: () => T): T {
   try {
@@ -32,4 +36,13 @@ export function connectionOf(values: { redis?: string; queue?: string }): QueueC
     throw new UsageError('--redis URL is required (e.g. --redis redis://127.0.0.1:6379)');
   if (values.queue === '') throw new UsageError('--queue needs a name');
   return { redis: values.redis, ...(values.queue !== undefined && { queue: values.queue }) };
+}
+
+/** The arguments of a subcommand that takes the connection options only. */
+export function connectionArgs(argv: readonly string[]): { help: boolean; conn: QueueConnection } {
+  const { values } = usageErrors(() =>
+    parseArgs({ args: [...argv], strict: true, options: CONNECTION_OPTIONS }),
+  );
+  if (values.help) return { help: true, conn: { redis: '' } };
+  return { help: false, conn: connectionOf(values) };
 }

@@ -2,7 +2,13 @@ import { parseArgs } from 'node:util';
 import { enqueue, type QueueConnection } from '../../queue/index.js';
 import { UsageError } from '../args.js';
 import { UrlSource } from '../urls.js';
-import { CONNECTION_OPTIONS, connectionOf, type QueueCommand, usageErrors } from './QueueCommand.js';
+import {
+  CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
+  connectionOf,
+  type QueueCommand,
+  usageErrors,
+} from './QueueCommand.js';
 
 interface EnqueueArgs {
   help: boolean;
@@ -24,8 +30,7 @@ Adds one job per URL to the queue, 1,000 per round trip to Redis. The job id is 
 sha256: a URL the queue already knows (waiting, running, completed or failed) is not added again.
 
 Options:
-      --redis URL       the Redis server, redis://[user:password@]host:port[/db] (required)
-      --queue NAME      the queue (default rxcurl)
+${CONNECTION_USAGE}
   -i, --input FILE      read URLs from FILE, one a line (- for standard input)
   -h, --help            show this help
 

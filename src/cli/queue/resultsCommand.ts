@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { lastValueFrom, takeWhile, tap } from 'rxjs';
 import { type QueueConnection, queueResults } from '../../queue/index.js';
-import { CONNECTION_OPTIONS, connectionOf, type QueueCommand, usageErrors } from './QueueCommand.js';
+import { CONNECTION_USAGE, connectionArgs, type QueueCommand } from './QueueCommand.js';
 
 interface ResultsArgs {
   help: boolean;
@@ -18,17 +17,10 @@ A record is written before its job completes, and when a job fails for good. Rea
 run, a record may appear twice (Redis's HSCAN); the id tells.
 
 Options:
-      --redis URL       the Redis server, redis://[user:password@]host:port[/db] (required)
-      --queue NAME      the queue (default rxcurl)
+${CONNECTION_USAGE}
   -h, --help            show this help`,
 
-  parse(argv) {
-    const { values } = usageErrors(() =>
-      parseArgs({ args: [...argv], strict: true, options: CONNECTION_OPTIONS }),
-    );
-    if (values.help) return { help: true, conn: { redis: '' } };
-    return { help: false, conn: connectionOf(values) };
-  },
+  parse: connectionArgs,
 
   async run({ conn }, io) {
     // Standard output to a file or a pipe is synchronous on Linux: no record waits in memory. A

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { type Job, Queue } from 'bullmq';
 import type { JobData } from '../../queue/enqueue.js';
 import type { QueueConnection } from '../../queue/index.js';
 import { KEY_PREFIX, openRedis, queueName } from '../../queue/QueueConnection.js';
-import { CONNECTION_OPTIONS, connectionOf, type QueueCommand, usageErrors } from './QueueCommand.js';
+import { CONNECTION_USAGE, connectionArgs, type QueueCommand } from './QueueCommand.js';
 
 interface StatusArgs {
   help: boolean;
@@ -28,17 +27,10 @@ Prints the queue's jobs by state (waiting includes prioritized jobs; delayed are
 retry's backoff) and the ${TOP_REASONS} most frequent reasons of failed jobs.
 
 Options:
-      --redis URL       the Redis server, redis://[user:password@]host:port[/db] (required)
-      --queue NAME      the queue (default rxcurl)
+${CONNECTION_USAGE}
   -h, --help            show this help`,
 
-  parse(argv) {
-    const { values } = usageErrors(() =>
-      parseArgs({ args: [...argv], strict: true, options: CONNECTION_OPTIONS }),
-    );
-    if (values.help) return { help: true, conn: { redis: '' } };
-    return { help: false, conn: connectionOf(values) };
-  },
+  parse: connectionArgs,
 
   async run({ conn }, io) {
     const redis = openRedis(conn);

@@ -3,7 +3,13 @@ import { parseArgs } from 'node:util';
 import type { PerKeyLimits } from '../../index.js';
 import { type QueueConnection, type QueueResult, runUntilSignalled, runWorker } from '../../queue/index.js';
 import { integer, positive } from '../args.js';
-import { CONNECTION_OPTIONS, connectionOf, type QueueCommand, usageErrors } from './QueueCommand.js';
+import {
+  CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
+  connectionOf,
+  type QueueCommand,
+  usageErrors,
+} from './QueueCommand.js';
 
 interface WorkerArgs {
   help: boolean;
@@ -36,8 +42,7 @@ job's result record (rxcurl results) is written before the job completes. Start 
 on as many machines, as you like: each URL still ends with one file and one record.
 
 Options:
-      --redis URL       the Redis server, redis://[user:password@]host:port[/db] (required)
-      --queue NAME      the queue (default rxcurl)
+${CONNECTION_USAGE}
   -j, --jobs N          jobs at once in this worker (default 8); it takes no more than these
   -o, --output DIR      folder for the files (default .), created if missing
       --max-per-host N  transfers at once to one host, across every worker of the queue
