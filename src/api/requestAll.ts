@@ -1,4 +1,5 @@
 import { Observable, type Subscriber } from 'rxjs';
+import { DenseList, type Listed } from '../core/DenseList.js';
 import type { Engine } from '../core/Engine.js';
 import type { NormalizedRequest } from '../core/NormalizedRequest.js';
 import type { TransferHandler } from '../core/TransferHandler.js';
@@ -76,9 +77,8 @@ function queueOf(options: RequestAllOptions): QueueCore<RequestInput> {
  */
 class BulkRun implements QueueRun<RequestInput> {
   intake: Intake | undefined;
-  private readonly running = new Set<TransferJob>();
-  /** With a queue: the items it started that have not settled. */
-  private readonly started = new Set<QueuedItem<RequestInput>>();
+  /** The transfers that run (with a queue, those of the items it started), by their handlers. */
+  private readonly running = new DenseList<BulkHandler>();
   /** Items asked of the source and not yet received. */
   private asked = 0;
   /** Requests received and not yet settled for good (a refused one settles at once). */
@@ -143,7 +143,6 @@ class BulkRun implements QueueRun<RequestInput> {
 
   // QueueRun
   start(item: QueuedItem<RequestInput>): void {
-    this.started.add(item);
     this.launch(item.index, item.value, item);
   }
 
@@ -160,13 +159,12 @@ class BulkRun implements QueueRun<RequestInput> {
     request: RequestInput,
     response: CurlResponse | undefined,
     error: unknown,
-    job?: TransferJob,
+    handler?: BulkHandler,
     item?: QueuedItem<RequestInput>,
   ): void {
-    if (job) this.running.delete(job);
+    if (handler) this.running.delete(handler);
     if (item !== undefined) {
       if (this.stopped) return; // stop() gave its slot back
-      this.started.delete(item);
       if (this.queue!.settle(item, error) === 'retry') {
         this.queue!.dispatch();
         return;
@@ -186,12 +184,11 @@ class BulkRun implements QueueRun<RequestInput> {
   stop(): void {
     this.stopped = true;
     this.intake?.stop();
-    for (const job of this.running) this.engine.cancel(job);
-    this.running.clear();
+    const running = this.running.clear();
+    for (const handler of running) this.engine.cancel(handler.job!);
     const queue = this.queue;
     if (queue === undefined) return;
-    for (const item of this.started) queue.cancel(item);
-    this.started.clear();
+    for (const { item } of running) if (item !== undefined) queue.cancel(item);
     queue.drop(this);
     queue.dispatch();
   }
@@ -204,13 +201,18 @@ class BulkRun implements QueueRun<RequestInput> {
       this.settle(index, request, undefined, err, undefined, item);
       return;
     }
-    const job = this.engine.start(normalized, new BulkHandler(this, index, request, item));
-    if (job?.active) this.running.add(job);
+    const handler = new BulkHandler(this, index, request, item);
+    const job = this.engine.start(normalized, handler);
+    if (!job?.active) return; // refused, and settled already
+    handler.job = job;
+    this.running.add(handler);
   }
 }
 
 /** One transfer of a bulk run: buffers its body, settles once. */
-class BulkHandler implements TransferHandler {
+class BulkHandler implements TransferHandler, Listed {
+  listIndex = -1;
+  job: TransferJob | undefined = undefined;
   private head: ResponseHead | undefined = undefined;
   private readonly body = new BodyBuffer();
 
@@ -218,7 +220,7 @@ class BulkHandler implements TransferHandler {
     private readonly run: BulkRun,
     private readonly index: number,
     private readonly request: RequestInput,
-    private readonly item: QueuedItem<RequestInput> | undefined,
+    readonly item: QueuedItem<RequestInput> | undefined,
   ) {}
 
   onResponse(head: ResponseHead): void {
@@ -235,11 +237,11 @@ class BulkHandler implements TransferHandler {
   onComplete(result: TransferResult, job: TransferJob): void {
     const response = bufferedResponse(this.head, this.body.take(), result, job.bodyRead);
     if (this.item !== undefined) this.run.responded(this.item, response);
-    this.run.settle(this.index, this.request, response, undefined, job, this.item);
+    this.run.settle(this.index, this.request, response, undefined, this, this.item);
   }
 
-  onError(error: unknown, job: TransferJob | undefined): void {
-    this.run.settle(this.index, this.request, undefined, error, job, this.item);
+  onError(error: unknown): void {
+    this.run.settle(this.index, this.request, undefined, error, this, this.item);
   }
 }
 

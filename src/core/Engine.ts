@@ -11,6 +11,7 @@ import { CurlError, CurlMultiError } from '../errors/CurlError.js';
 import { CURLE } from '../errors/curlCodes.js';
 import { CURLM } from '../errors/multiCodes.js';
 import { AbortListeners } from './AbortListeners.js';
+import { DenseList } from './DenseList.js';
 import { publishCancel, publishStart } from './diagnostics.js';
 import type { DriverTransfer, MultiCode, MultiDriver } from './MultiDriver.js';
 import { MAX_TIMER_MS } from './maxTimerMs.js';
@@ -45,7 +46,7 @@ export class Engine {
   readonly results$ = new Subject<TransferResult>();
   readonly running$ = new BehaviorSubject<number>(0);
 
-  private readonly jobs = new Map<number, TransferJob>();
+  private readonly jobs = new DenseList<TransferJob>();
   private busy = false;
   private readonly deferred: Array<() => void> = [];
   private pipeline: Subscription | undefined;
@@ -95,7 +96,7 @@ export class Engine {
       return undefined;
     }
     const job = new TransferJob(nextId++, request, handler, this.resume, this.pendingWork);
-    this.jobs.set(job.id, job);
+    this.jobs.add(job);
     publishStart(job.id, request.url, request.method);
     if (signal || this.needsBackstop(timeoutMs)) job.cleanup = this.watchLimits(job);
     this.run(() => this.add(job));
@@ -210,8 +211,8 @@ export class Engine {
   }
 
   private readonly finish = (transfer: DriverTransfer, result: TransferResult): void => {
-    const job = this.jobs.get(transfer.id);
-    if (job !== transfer) return; // cancelled while libcurl was finishing it
+    if (!this.jobs.has(transfer)) return; // cancelled while libcurl was finishing it
+    const job = transfer;
     this.forget(job);
     this.results$.next(result);
     const { failure } = job;
@@ -239,7 +240,7 @@ export class Engine {
   /** The transfer ends here, whatever libcurl says of it later. */
   private forget(job: TransferJob): void {
     job.end();
-    this.jobs.delete(job.id);
+    this.jobs.delete(job);
   }
 
   /** Takes an ended transfer out of the multi handle. */
@@ -333,8 +334,7 @@ export class Engine {
     this.driver.close();
     this.sockets = 0;
     this.timerArmed = false;
-    const jobs = [...this.jobs.values()];
-    this.jobs.clear();
+    const jobs = this.jobs.clear();
     for (const job of jobs) job.end();
     if (this.running$.value !== 0) this.running$.next(0);
     return jobs;

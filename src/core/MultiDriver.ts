@@ -17,8 +17,9 @@ export interface MultiCallbacks {
 /**
  * A transfer as a driver sees it: a read-only request and state, and the methods it reports
  * what libcurl delivers to. Its lifecycle is the engine's: a driver never ends a transfer, it
- * reports its result through `drain`. A driver keeps its own per-transfer state (its easy handle)
- * in a map of its own.
+ * reports its result through `drain`. A driver may keep its own per-transfer state (its easy
+ * handle) in `driverState`: a Map keyed by transfers would keep every transfer's objects alive
+ * until a major GC (see DenseList).
  */
 export interface DriverTransfer {
   readonly id: number;
@@ -29,6 +30,8 @@ export interface DriverTransfer {
   readonly paused: boolean;
   /** The response head has been reported. */
   readonly responded: boolean;
+  /** The driver's own state for this transfer; the engine never reads it. */
+  driverState: unknown;
   /** The final response head; ignored after the first. */
   response(head: ResponseHead): void;
   /** A body chunk, in order; lent: valid during the call only (the driver may reuse its memory). */

@@ -1,3 +1,4 @@
+import type { Listed } from './DenseList.js';
 import { publishDone, publishError, publishResponse } from './diagnostics.js';
 import type { DriverTransfer } from './MultiDriver.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
@@ -28,7 +29,10 @@ export interface TransferControl {
  * One transfer in the engine: its request, its handler, and its state. The driver reports to it
  * through {@link DriverTransfer}; its lifecycle (`end`, `settle`) is the engine's alone.
  */
-export class TransferJob implements TransferControl, DriverTransfer {
+export class TransferJob implements TransferControl, DriverTransfer, Listed {
+  /** Its place in the engine's list of transfers in flight. */
+  listIndex = -1;
+  driverState: unknown = undefined;
   #active = true;
   #responded = false;
   #paused = false;

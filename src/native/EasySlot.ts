@@ -24,6 +24,8 @@ export class EasySlot implements EasyTarget, FormHost {
   readonly easy: Handle;
   readonly errorBuffer = Buffer.alloc(CURL_ERROR_SIZE);
   transfer: DriverTransfer | undefined = undefined;
+  /** Its easy handle is in the multi handle. */
+  attached = false;
   /** The options last applied, to set only what changed when the next request has the same shape. */
   applied: EasyOptions | undefined = undefined;
   /** Where the next request's options are compiled; it and `applied` trade places once applied. */

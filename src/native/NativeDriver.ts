@@ -61,9 +61,13 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   /** This driver's entry in multiTargets while a multi handle is open; 0 when closed. */
   private id = 0;
   private callbacks: MultiCallbacks | undefined;
+  /**
+   * Every slot this driver made, by easy handle, from creation to destroy(): what info_read names.
+   * A slot is put in and taken out once, not per transfer (see DenseList for what churn would cost).
+   */
   private readonly byEasy = new Map<Handle, EasySlot>();
-  /** The slot running each transfer: the driver's own per-transfer state. */
-  private readonly slots = new Map<DriverTransfer, EasySlot>();
+  /** Slots whose easy handle is in the multi handle. */
+  private attached = 0;
   private readonly pool: EasySlot[] = [];
   private readonly polls = new SocketPolls();
   /**
@@ -167,12 +171,8 @@ export class NativeDriver implements MultiDriver, MultiTarget {
       throw err;
     }
     slot.begin(transfer);
-    this.slots.set(transfer, slot);
-    this.byEasy.set(slot.easy, slot);
     const rc = this.lib.multi_add_handle(this.multi, slot.easy);
     if (rc !== CURLM.OK) {
-      this.byEasy.delete(slot.easy);
-      this.slots.delete(transfer);
       this.release(slot);
       throw new CurlMultiError(
         rc,
@@ -180,6 +180,9 @@ export class NativeDriver implements MultiDriver, MultiTarget {
         request.url,
       );
     }
+    slot.attached = true;
+    this.attached++;
+    transfer.driverState = slot;
     if (this.ftpSockets && FTP_URL.test(request.url)) {
       this.ftpSockets.set(slot.easy, new Set());
       this.ftpUnwatched.add(slot.easy);
@@ -187,7 +190,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   resume(transfer: DriverTransfer): void {
-    const slot = this.slots.get(transfer);
+    const slot = slotOf(transfer);
     if (!slot) return;
     // Resuming receive may deliver the held-back chunk at once, through the write callback.
     this.lib.easy_pause(slot.easy, slot.sendPaused ? CURLPAUSE_SEND : CURLPAUSE_CONT);
@@ -209,11 +212,11 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   };
 
   remove(transfer: DriverTransfer): void {
-    const slot = this.slots.get(transfer);
+    const slot = slotOf(transfer);
     if (!slot) return;
     this.detach(slot);
     // A cancelled transfer was still running; libcurl only says so at its next action.
-    this.runningHandles = Math.min(this.runningHandles, this.byEasy.size);
+    this.runningHandles = Math.min(this.runningHandles, this.attached);
   }
 
   socketAction(fd: number, events: number): MultiCode {
@@ -294,13 +297,13 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   handleCounts(): { attached: number; pooled: number } {
-    return { attached: this.byEasy.size, pooled: this.pool.length };
+    return { attached: this.attached, pooled: this.pool.length };
   }
 
   close(): void {
     if (this.multi === 0) return;
-    for (const slot of [...this.byEasy.values()]) this.detach(slot);
-    for (const slot of this.pool.splice(0)) slot.destroy();
+    for (const slot of [...this.byEasy.values()]) if (slot.attached) this.detach(slot);
+    for (const slot of this.pool.splice(0)) this.destroy(slot);
     this.lib.multi_cleanup(this.multi);
     this.cacheFiles.close();
     this.lib.share_cleanup(this.share); // after every easy handle that used it is gone
@@ -317,6 +320,7 @@ export class NativeDriver implements MultiDriver, MultiTarget {
     this.applyConstants(slot);
     // Once per handle, not after a reset: the handle keeps its alt-svc cache through resets.
     this.cacheFiles.applyTo(slot.easy);
+    this.byEasy.set(slot.easy, slot);
     return slot;
   }
 
@@ -433,18 +437,32 @@ export class NativeDriver implements MultiDriver, MultiTarget {
   }
 
   private detach(slot: EasySlot): void {
-    if (slot.transfer) this.slots.delete(slot.transfer);
+    if (slot.transfer?.driverState === slot) slot.transfer.driverState = undefined;
     this.ftpSockets?.delete(slot.easy);
     this.ftpUnwatched.delete(slot.easy);
-    if (this.byEasy.delete(slot.easy)) this.lib.multi_remove_handle(this.multi, slot.easy);
+    if (slot.attached) {
+      slot.attached = false;
+      this.attached--;
+      this.lib.multi_remove_handle(this.multi, slot.easy);
+    }
     this.release(slot);
   }
 
   private release(slot: EasySlot): void {
     slot.end();
     if (this.pool.length < MAX_POOLED && this.multi !== 0) this.pool.push(slot);
-    else slot.destroy();
+    else this.destroy(slot);
   }
+
+  private destroy(slot: EasySlot): void {
+    this.byEasy.delete(slot.easy);
+    slot.destroy();
+  }
+}
+
+/** The slot running `transfer`, if it still has one. */
+function slotOf(transfer: DriverTransfer): EasySlot | undefined {
+  return transfer.driverState as EasySlot | undefined;
 }
 
 function headerLine([name, value]: readonly [string, string]): string {
