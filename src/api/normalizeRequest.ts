@@ -10,6 +10,7 @@ import { CurlError } from '../errors/CurlError.js';
 import type { CurlRequest } from './CurlRequest.js';
 import { normalizeForm } from './normalizeForm.js';
 import { optionShapes } from './optionShapes.js';
+import { isPlainHttpUrl } from './plainHttpUrl.js';
 
 /** How the Curl that runs a request shapes it. */
 export interface RequestContext {
@@ -207,7 +208,7 @@ function checkUrl(url: unknown): string {
   if (FORBIDDEN_IN_URL.test(url)) {
     throw CurlError.invalidInput('url', 'must not contain spaces or control characters (CR, LF, NUL)', url);
   }
-  if (!URL.canParse(url))
+  if (!isPlainHttpUrl(url) && !URL.canParse(url))
     throw CurlError.invalidInput('url', `is not a valid absolute URL: ${JSON.stringify(url)}`, url);
   return url;
 }
