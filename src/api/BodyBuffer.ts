@@ -1,3 +1,5 @@
+import type { LentChunk } from '../core/LentChunk.js';
+
 /**
  * A response body buffered as it arrives: lent chunks are copied in once, into memory sized from
  * the Content-Length when there is one (grown by doubling when there is none, or it was wrong).
@@ -15,16 +17,27 @@ export class BodyBuffer {
     if (Number.isSafeInteger(bytes) && bytes > 0) this.expected = bytes;
   }
 
-  append(lent: Uint8Array): void {
-    const needed = this.length + lent.byteLength;
+  /** Copies lent bytes straight from where the driver holds them. */
+  append(lent: LentChunk): void {
+    lent.copyInto(this.reserve(lent.byteLength));
+  }
+
+  appendBytes(bytes: Uint8Array): void {
+    this.reserve(bytes.byteLength).set(bytes);
+  }
+
+  /** Room for `bytes` more, counted in: where they go. */
+  private reserve(bytes: number): Uint8Array {
+    const at = this.length;
+    const needed = at + bytes;
     let { buffer } = this;
     if (buffer === undefined || needed > buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, this.expected, (buffer?.length ?? 0) * 2));
-      if (buffer) buffer.copy(grown, 0, 0, this.length);
+      if (buffer) buffer.copy(grown, 0, 0, at);
       this.buffer = buffer = grown;
     }
-    buffer.set(lent, this.length);
     this.length = needed;
+    return at === 0 ? buffer : buffer.subarray(at);
   }
 
   /** The body: exactly its bytes (a copy when most of the memory would go unused). */

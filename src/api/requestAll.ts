@@ -1,6 +1,7 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { DenseList, type Listed } from '../core/DenseList.js';
 import type { Engine } from '../core/Engine.js';
+import type { LentChunk } from '../core/LentChunk.js';
 import type { NormalizedRequest } from '../core/NormalizedRequest.js';
 import type { TransferHandler } from '../core/TransferHandler.js';
 import type { TransferJob } from '../core/TransferJob.js';
@@ -228,7 +229,7 @@ class BulkHandler implements TransferHandler, Listed {
     this.body.expect(contentLength(head));
   }
 
-  onData(chunk: Buffer): void {
+  onData(chunk: LentChunk): void {
     this.body.append(chunk);
   }
 

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { LentChunk } from './LentChunk.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
 import type { ResponseHead, TransferResult } from './types.js';
 
@@ -35,7 +36,7 @@ export interface DriverTransfer {
   /** The final response head; ignored after the first. */
   response(head: ResponseHead): void;
   /** A body chunk, in order; lent: valid during the call only (the driver may reuse its memory). */
-  data(chunk: Buffer): void;
+  data(chunk: LentChunk): void;
   /** Bytes so far, for requests with `progress`. */
   progress(downloaded: number, downloadTotal: number, uploaded: number, uploadTotal: number): void;
   /** Reporting this transfer threw (or a limit was hit): it fails with `error`, whatever libcurl reports. */

@@ -1,4 +1,5 @@
 import type { Subscriber } from 'rxjs';
+import type { LentChunk } from './LentChunk.js';
 import { ownChunk } from './ownChunk.js';
 import type { PendingWork } from './PendingWork.js';
 import { markSpentBody } from './spentBody.js';
@@ -65,7 +66,7 @@ export class SubscriberHandler implements TransferHandler {
     this.subscriber.next(event);
   }
 
-  onData(chunk: Buffer, job: TransferJob): void {
+  onData(chunk: LentChunk, job: TransferJob): void {
     const event: DataEvent = { type: 'data', chunk: ownChunk(chunk) };
     attachJob(event, job);
     this.subscriber.next(event);

@@ -1,3 +1,4 @@
+import type { LentChunk } from './LentChunk.js';
 import type { TransferJob } from './TransferJob.js';
 import type { ResponseHead, TransferResult } from './types.js';
 
@@ -16,7 +17,7 @@ export interface TransferHandler {
    * A body chunk, lent: valid during the call only, so a handler that keeps bytes copies them. `job`
    * pauses the transfer (TransferControl) if the consumer is slower.
    */
-  onData(chunk: Buffer, job: TransferJob): void;
+  onData(chunk: LentChunk, job: TransferJob): void;
   /** Bytes so far, with `progress: true`. */
   onProgress(downloaded: number, downloadTotal: number, uploaded: number, uploadTotal: number): void;
   /** libcurl finished the transfer with CURLE_OK. */

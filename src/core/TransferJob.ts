@@ -1,5 +1,6 @@
 import type { Listed } from './DenseList.js';
 import { publishDone, publishError, publishResponse } from './diagnostics.js';
+import type { LentChunk } from './LentChunk.js';
 import type { DriverTransfer } from './MultiDriver.js';
 import type { NormalizedRequest } from './NormalizedRequest.js';
 import type { PendingWork } from './PendingWork.js';
@@ -88,7 +89,7 @@ export class TransferJob implements TransferControl, DriverTransfer, Listed {
     this.handler.onResponse(head, this);
   }
 
-  data(chunk: Buffer): void {
+  data(chunk: LentChunk): void {
     if (this.#active && this.#failure === undefined) this.handler.onData(chunk, this);
   }
 

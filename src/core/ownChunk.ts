@@ -1,3 +1,5 @@
+import type { LentChunk } from './LentChunk.js';
+
 /**
  * A copy of a lent chunk (see DriverTransfer.data) in memory JavaScript owns, for a `data` event.
  *
@@ -11,11 +13,11 @@ const OWN_ALLOCATION_BYTES = SLAB_BYTES / 4;
 let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let used = 0;
 
-export function ownChunk(lent: Uint8Array): Buffer {
+export function ownChunk(lent: LentChunk): Buffer {
   const bytes = lent.byteLength;
   if (bytes > OWN_ALLOCATION_BYTES) {
     const own = Buffer.allocUnsafeSlow(bytes);
-    own.set(lent);
+    lent.copyInto(own);
     return own;
   }
   if (used + bytes > SLAB_BYTES) {
@@ -23,7 +25,7 @@ export function ownChunk(lent: Uint8Array): Buffer {
     used = 0;
   }
   const chunk = slab.subarray(used, used + bytes);
-  chunk.set(lent);
+  lent.copyInto(chunk);
   used += bytes;
   return chunk;
 }

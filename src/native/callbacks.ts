@@ -1,7 +1,7 @@
 import koffi from 'koffi';
 import type { DriverTransfer } from '../core/MultiDriver.js';
 import { CURL_READFUNC_ABORT, CURL_WRITEFUNC_PAUSE } from './constants.js';
-import { lendChunk } from './lendChunk.js';
+import { curlChunk } from './lendChunk.js';
 import { libc } from './libc.js';
 import {
   CloseSocketCallback,
@@ -109,12 +109,14 @@ function onWrite(ptr: Pointer, _size: number, nmemb: number, userdata: number): 
       transfer.failed(limit);
       return 0;
     }
-    transfer.data(lendChunk(ptr, nmemb));
+    transfer.data(curlChunk.lend(ptr, nmemb));
     return nmemb;
   } catch (err) {
     // Returned to libcurl as a write error; the engine surfaces `err` on this transfer instead.
     transfer.failed(err);
     return 0;
+  } finally {
+    curlChunk.revoke();
   }
 }
 

@@ -1,16 +1,31 @@
+import type { LentChunk } from '../core/LentChunk.js';
 import { libc } from './libc.js';
 import type { Pointer } from './libcurl.js';
 
 /**
- * Lends the bytes libcurl passes to the write callback to JavaScript: copied with one memcpy into
- * one scratch buffer, reused by every call, so its memory is always warm and nothing is allocated
- * but the view. The view is valid only until the next call: a handler that keeps bytes copies them
- * where it keeps them (a body of its own, or an event's chunk), which is the one copy that costs.
+ * The bytes libcurl passes to the write callback, lent to JavaScript where they are: a handler
+ * copies them with one memcpy into the memory it keeps them in (a body, an event's chunk), with no
+ * copy into JavaScript's memory before. One object, reused by every call and emptied after it, so
+ * that nothing is allocated per chunk and a handler that kept it copies nothing, never freed memory.
  */
-let scratch = Buffer.allocUnsafeSlow(16 * 1024); // CURL_MAX_WRITE_SIZE, libcurl's usual most
+class CurlChunk implements LentChunk {
+  private src: Pointer = 0n;
+  byteLength = 0;
 
-export function lendChunk(src: Pointer, bytes: number): Buffer {
-  if (bytes > scratch.length) scratch = Buffer.allocUnsafeSlow(bytes);
-  libc().memcpy(scratch, src, bytes);
-  return scratch.subarray(0, bytes);
+  copyInto(target: Uint8Array): void {
+    if (this.byteLength > 0) libc().memcpy(target, this.src, this.byteLength);
+  }
+
+  lend(src: Pointer, bytes: number): this {
+    this.src = src;
+    this.byteLength = bytes;
+    return this;
+  }
+
+  revoke(): void {
+    this.src = 0n;
+    this.byteLength = 0;
+  }
 }
+
+export const curlChunk = new CurlChunk();

@@ -18,7 +18,7 @@ export function toResponse(): OperatorFunction<TransferEvent, CurlResponse> {
               body.expect(contentLength(event));
               break;
             case 'data':
-              body.append(event.chunk);
+              body.appendBytes(event.chunk);
               break;
             case 'done':
               subscriber.next(bufferedResponse(head, body.take(), event.result));

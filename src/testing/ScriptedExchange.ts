@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
+import { lendBytes } from '../core/LentChunk.js';
 import type { DriverTransfer } from '../core/MultiDriver.js';
 import { CURLE, curlCodeName } from '../errors/curlCodes.js';
 import type { ScriptedResponse, SentRequest } from './RouteTable.js';
@@ -110,7 +111,7 @@ export class ScriptedExchange {
     this.downloadedBytes += chunk.length;
     const { sink } = this.transfer.request;
     if (sink) appendFileSync(sink.path, chunk);
-    else this.transfer.data(chunk);
+    else this.transfer.data(lendBytes(chunk));
   }
 
   private push(step: Step): void {
