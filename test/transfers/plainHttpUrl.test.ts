@@ -40,6 +40,8 @@ test('the URLs rxcurl is usually given take the fast path', (t) => {
     'https://api.example.com/v1/items?page=2#top',
     'HTTP://Example.COM/a/b',
     'http://localhost:3000/',
+    'http://127.0.0.1:39795/1k',
+    'http://a:65535/',
     'https://my-host.internal.example/x.tar.gz',
   ])
     t.true(isPlainHttpUrl(u), u);
@@ -51,9 +53,19 @@ test('a URL the fast path cannot vouch for goes to the parser', (t) => {
     'http://a.123/', // ends in a number: parsed as IPv4, and fails
     'http://xn--a/', // punycode that does not decode
     'http://a:65536/', // port out of range
+    'http://a:99999/', // port out of range
     'http://[::1]/', // valid, but not plain
     'http://user:pass@host/', // valid, but not plain
     'ftp://example.com/',
   ])
     t.false(isPlainHttpUrl(u), u);
+});
+
+test('every port from 0 to 69,999 takes the fast path exactly when it is in range', (t) => {
+  const wrong: string[] = [];
+  for (let port = 0; port < 70_000; port++) {
+    const u = `http://example.com:${port}/`;
+    if (isPlainHttpUrl(u) !== URL.canParse(u)) wrong.push(u);
+  }
+  t.deepEqual(wrong, []);
 });
