@@ -1,4 +1,5 @@
 import { Observable, Subject, type Subscription } from 'rxjs';
+import { FdTable } from './FdTable.js';
 import { CURL_POLL_NONE, CURL_POLL_REMOVE } from './socketEvents.js';
 
 /** The driver's readiness of one fd, for the CURL_POLL_* interest `interest` emits (MultiDriver.readiness). */
@@ -22,7 +23,7 @@ export function socketReadiness(
   watched: (delta: 1 | -1) => void,
 ): Observable<number> {
   return new Observable<number>((subscriber) => {
-    const watches = new Map<number, SocketWatch>();
+    const watches = new FdTable<SocketWatch>();
     const emit = (action: number) => subscriber.next(action);
     const listening = requests.subscribe((request) => {
       const fd = request >> 3;
@@ -43,8 +44,7 @@ export function socketReadiness(
     });
     return () => {
       listening.unsubscribe();
-      for (const watch of watches.values()) watch.end();
-      watches.clear();
+      for (const watch of watches.clear()) watch.end();
     };
   });
 }

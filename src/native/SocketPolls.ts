@@ -1,5 +1,6 @@
 import koffi, { type node } from 'koffi';
 import { Observable } from 'rxjs';
+import { FdTable } from '../core/FdTable.js';
 import {
   CURL_CSELECT_ERR,
   CURL_CSELECT_IN,
@@ -42,9 +43,9 @@ interface Poll {
  * koffi's poll callback receives `(status, events)` although its typings declare one argument.
  */
 export class SocketPolls {
-  private readonly polls = new Map<number, Poll>();
+  private readonly polls = new FdTable<Poll>();
   /** Sockets libcurl opened through CURLOPT_OPENSOCKETFUNCTION: their close reaches socketClosed. */
-  private readonly owned = new Set<number>();
+  private readonly owned = new FdTable<true>();
 
   /**
    * Emits CURL_CSELECT_* bitmasks for `fd` while watching the CURL_POLL_* interest `interest` emits;
@@ -81,7 +82,7 @@ export class SocketPolls {
 
   /** libcurl opened `fd` through us: it will be closed through socketClosed. */
   socketOpened(fd: number): void {
-    this.owned.add(fd);
+    this.owned.set(fd, true);
   }
 
   owns(fd: number): boolean {
@@ -108,8 +109,7 @@ export class SocketPolls {
   }
 
   closeAll(): void {
-    for (const poll of this.polls.values()) poll.handle.close();
-    this.polls.clear();
+    for (const poll of this.polls.clear()) poll.handle.close();
     this.owned.clear();
   }
 

@@ -56,7 +56,10 @@ async function measure(t: ExecutionContext, mode: 'transfer' | 'request' | 'all'
 }
 
 /** Bytes per transfer promoted and kept (promotedPerTransfer.mjs), with the default young generation. */
-async function promotedBytes(t: ExecutionContext, mode: 'transfer' | 'request' | 'all'): Promise<number> {
+async function promotedBytes(
+  t: ExecutionContext,
+  mode: 'transfer' | 'request' | 'all' | 'fresh',
+): Promise<number> {
   const server = await startLoadServer();
   t.teardown(() => server.close());
   const { stdout } = await promisify(execFile)(
@@ -133,4 +136,9 @@ test('request() + mergeMap: two subscriptions per transfer', async (t) => {
   t.true(b.subscriptions <= 2.01, `${b.subscriptions} subscriptions per transfer`);
   t.true(b.bytesAllocated <= 10_500, `${b.bytesAllocated} bytes allocated per transfer (budget 10,500)`);
   keepsLittle(t, await promotedBytes(t, 'request'));
+});
+
+test('a new connection per transfer keeps no more of it in the old generation than a reused one', async (t) => {
+  // Every socket's watch and poll handle come and go with its connection: tables by fd, not Maps.
+  keepsLittle(t, await promotedBytes(t, 'fresh'));
 });
