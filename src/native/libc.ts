@@ -13,13 +13,7 @@ export interface Libc {
   fdopen(fd: number, mode: string): Handle;
   /** Flushes and closes a FILE and its fd; 0 on success. */
   fclose(file: Handle): number;
-  /** Makes a FILE unbuffered: what fwrite is given is written at once. */
-  unbuffer(file: Handle): void;
 }
-
-// setvbuf's mode for no buffering: stdio.h says 2 on glibc, musl and macOS, 4 in Microsoft's C runtime.
-const IONBF = 2;
-const IONBF_WINDOWS = 4;
 
 let loaded: Libc | undefined;
 
@@ -37,10 +31,6 @@ export function libc(): Libc {
         windows ? 'intptr_t _fdopen(int fd, const char *mode)' : 'intptr_t fdopen(int fd, const char *mode)',
       ),
       fclose: lib.func('int fclose(intptr_t file)'),
-      unbuffer: (
-        (setvbuf) => (file: Handle) =>
-          setvbuf(file, null, windows ? IONBF_WINDOWS : IONBF, 0)
-      )(lib.func('int setvbuf(intptr_t file, void *buffer, int mode, size_t size)')),
     };
   }
   return loaded;
