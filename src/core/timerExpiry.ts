@@ -33,6 +33,8 @@ export function timerExpiry(requests: Observable<number>, scheduler: SchedulerLi
       }
     };
     const watching = requests.subscribe((ms) => {
+      // Each transfer added asks for 0: one expiry on the next turn already serves them all.
+      if (ms === 0 && immediate !== undefined) return;
       cancel();
       if (ms < 0) return;
       if (ms === 0 && scheduler === asyncScheduler) immediate = setImmediate(expire);
