@@ -1,7 +1,7 @@
 import koffi from 'koffi';
 import type { DriverTransfer } from '../core/MultiDriver.js';
 import { CURL_READFUNC_ABORT, CURL_WRITEFUNC_PAUSE } from './constants.js';
-import { curlChunk } from './lendChunk.js';
+import { curlChunk } from './curlChunk.js';
 import { libc } from './libc.js';
 import {
   CloseSocketCallback,
